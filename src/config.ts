@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import path from 'node:path';
+
+/** Every setting Lethe reads from the environment, in one place. The README's table mirrors this. */
+export const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LETHE_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL; leave it unset for the embedded SQLite database')
+    .optional(),
+  LETHE_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters; leave it unset on SQLite to have one generated beside the database')
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LETHE_PG_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  LETHE_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
+  LETHE_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
+  LETHE_COOKIE_SECURE: z.enum(['true', 'false', 'auto']).default('auto'),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl?: string;
+  secret?: string;
+  logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
+  pgPoolMax: number;
+  sessionHours: number;
+  loginRateLimit: number;
+  cookieSecure: 'true' | 'false' | 'auto';
+};
+
+export class ConfigError extends Error {
+  constructor(readonly issues: { field: string; message: string }[]) {
+    super(
+      'Invalid configuration:\n' +
+        issues.map((i) => `  ${i.field}: ${i.message}`).join('\n') +
+        '\nFix the environment variable(s) above and start again (see README, "Configuration").',
+    );
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => ({ field: String(i.path[0]), message: i.message })));
+  }
+  const c = parsed.data;
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    dataDir: path.resolve(c.LETHE_DATA_DIR),
+    databaseUrl: c.DATABASE_URL,
+    secret: c.LETHE_SECRET,
+    logLevel: c.LOG_LEVEL,
+    pgPoolMax: c.LETHE_PG_POOL_MAX,
+    sessionHours: c.LETHE_SESSION_HOURS,
+    loginRateLimit: c.LETHE_LOGIN_RATE_LIMIT,
+    cookieSecure: c.LETHE_COOKIE_SECURE,
+  };
+}

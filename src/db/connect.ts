@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { Database } from './schema.ts';
+
+export type EngineKind = 'sqlite' | 'postgres';
+
+export interface Store {
+  db: Kysely<Database>;
+  kind: EngineKind;
+  /** the SQLite file, for erasure checks and backups; undefined on PostgreSQL */
+  sqlitePath?: string;
+  /** makes erased values unrecoverable at the storage level (SQLite checkpoint; PostgreSQL vacuum) */
+  compact(tables?: string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+// Timestamps come back as ISO strings and 64-bit counters as numbers, the same as on SQLite.
+pg.types.setTypeParser(1184, (v) => new Date(v).toISOString());
+pg.types.setTypeParser(1114, (v) => new Date(v + 'Z').toISOString());
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+pg.types.setTypeParser(701, (v) => Number.parseFloat(v));
+
+export function openSqlite(file: string): Store {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const raw = new SQLite(file);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('foreign_keys = ON');
+  raw.pragma('secure_delete = ON');
+  raw.pragma('busy_timeout = 5000');
+  raw.pragma('synchronous = NORMAL');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  return {
+    db,
+    kind: 'sqlite',
+    sqlitePath: file,
+    async compact() {
+      raw.pragma('wal_checkpoint(TRUNCATE)');
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+export function openPostgres(url: string, poolMax = 10): Store {
+  const pool = new pg.Pool({ connectionString: url, max: poolMax });
+  // A dropped connection must not crash the process; the pool replaces it on next use.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    kind: 'postgres',
+    async compact(tables) {
+      for (const table of tables ?? []) await sql`vacuum ${sql.table(table)}`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+export function openStore(opts: { databaseUrl?: string; dataDir: string; pgPoolMax?: number }): Store {
+  return opts.databaseUrl
+    ? openPostgres(opts.databaseUrl, opts.pgPoolMax)
+    : openSqlite(path.join(opts.dataDir, 'lethe.db'));
+}

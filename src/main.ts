@@ -1,0 +1,30 @@
+import { Command, CommanderError } from 'commander';
+import { describeCliError, exitCodes } from './cli/errors.ts';
+import { registerServe } from './cli/serve.ts';
+import { registerMigrate } from './cli/migrate.ts';
+import { registerAudit } from './cli/audit.ts';
+import { registerAccessCommands } from './access/cli.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('lethe')
+    .description('Lethe: contact-data lifecycle and privacy engine')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerServe(program);
+  registerMigrate(program);
+  registerAccessCommands(program);
+  registerAudit(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return exitCodes.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
+    const { message, exitCode } = describeCliError(error);
+    process.stderr.write(message.endsWith('\n') ? message : message + '\n');
+    return exitCode;
+  }
+}
