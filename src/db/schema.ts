@@ -245,7 +245,10 @@ export interface IdempotencyKeysTable {
   scope: string;
   key: string;
   request_hash: string;
+  /** 0 while the first request is still running */
   status_code: number;
+  /** the created resource, so erasing it also erases the stored response */
+  resource_id: string | null;
   response_body: string;
   created_at: Timestamp;
 }

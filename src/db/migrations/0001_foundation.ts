@@ -255,10 +255,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('key', 'text', (c) => c.notNull())
     .addColumn('request_hash', 'text', (c) => c.notNull())
     .addColumn('status_code', 'integer', (c) => c.notNull())
+    .addColumn('resource_id', 'text')
     .addColumn('response_body', 'text', (c) => c.notNull())
     .addColumn('created_at', t.timestamp, (c) => c.notNull())
     .addPrimaryKeyConstraint('idempotency_keys_pk', ['scope', 'key'])
     .execute();
+  await db.schema.createIndex('idempotency_resource').on('idempotency_keys').column('resource_id').execute();
 }
 
 export async function down(): Promise<void> {
