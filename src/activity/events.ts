@@ -58,7 +58,7 @@ export interface ActivityView {
   data: Record<string, unknown> | null;
 }
 
-/** A contact's timeline, newest first, with a seq cursor. */
+/** A contact's timeline in the order it was recorded, newest first, with a seq cursor. */
 export async function listActivity(
   db: Db,
   institutionId: string,
@@ -72,7 +72,7 @@ export async function listActivity(
     .where('contact_id', '=', contactId);
   if (opts.beforeSeq !== undefined) q = q.where('seq', '<', opts.beforeSeq);
   if (opts.types?.length) q = q.where('type', 'in', opts.types);
-  const rows = await q.orderBy('occurred_at', 'desc').orderBy('seq', 'desc').limit(opts.limit).execute();
+  const rows = await q.orderBy('seq', 'desc').limit(opts.limit).execute();
   return rows.map((r) => ({
     seq: Number(r.seq),
     type: r.type,
