@@ -18,7 +18,7 @@ export function registerServe(program: Command): void {
       await app.listen({ port: config.port, host: config.host });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
-      const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+      const url = `http://${['0.0.0.0', '127.0.0.1', '::'].includes(config.host) ? 'localhost' : config.host}:${port}`;
       process.stdout.write(`Lethe is serving on ${url} (database: ${ctx.store.kind})\n`);
       if (demo) {
         // Printed exactly once, on the start that created the demo institution; only a hash is stored.
