@@ -19,6 +19,13 @@ export const configSchema = z.object({
   LETHE_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
   LETHE_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
   LETHE_COOKIE_SECURE: z.enum(['true', 'false', 'auto']).default('auto'),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example.org:587')
+    .optional(),
+  MAIL_FROM: z.string().min(3).default('Lethe <no-reply@lethe.local>'),
+  LETHE_PUBLIC_URL: z.url({ message: 'must be the absolute URL people use to reach this server, e.g. https://lethe.example.org' }).optional(),
+  LETHE_WORKER: z.enum(['true', 'false']).default('true'),
 });
 
 export type Config = {
@@ -32,6 +39,12 @@ export type Config = {
   sessionHours: number;
   loginRateLimit: number;
   cookieSecure: 'true' | 'false' | 'auto';
+  smtpUrl?: string;
+  mailFrom: string;
+  /** base of links in emails; defaults to http://localhost:PORT */
+  publicUrl: string;
+  /** run the in-process worker inside `serve` */
+  inProcessWorker: boolean;
 };
 
 export class ConfigError extends Error {
@@ -62,5 +75,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionHours: c.LETHE_SESSION_HOURS,
     loginRateLimit: c.LETHE_LOGIN_RATE_LIMIT,
     cookieSecure: c.LETHE_COOKIE_SECURE,
+    smtpUrl: c.SMTP_URL,
+    mailFrom: c.MAIL_FROM,
+    publicUrl: (c.LETHE_PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),
+    inProcessWorker: c.LETHE_WORKER === 'true',
   };
 }

@@ -3,6 +3,7 @@ import { describeCliError, exitCodes } from './cli/errors.ts';
 import { registerServe } from './cli/serve.ts';
 import { registerMigrate } from './cli/migrate.ts';
 import { registerAudit } from './cli/audit.ts';
+import { registerWorker } from './cli/worker.ts';
 import { registerAccessCommands } from './access/cli.ts';
 
 export function buildProgram(): Command {
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerServe(program);
+  registerWorker(program);
   registerMigrate(program);
   registerAccessCommands(program);
   registerAudit(program);

@@ -24,10 +24,12 @@ export interface OpenOptions {
 
 /** Opens the database, applies migrations and loads the server secret: everything a command needs. */
 export async function openContext(config: Config, options: OpenOptions = {}): Promise<AppContext> {
+  // The secret is checked before the database is touched, so a misconfigured process changes nothing.
+  const embedded = options.store ? options.store.kind === 'sqlite' : !config.databaseUrl;
+  const secret = loadServerSecret({ secret: config.secret, dataDir: config.dataDir, embedded });
   const store = options.store ?? openStore(config);
   try {
     if (options.migrate !== false) await migrateToLatest(store);
-    const secret = loadServerSecret({ secret: config.secret, dataDir: config.dataDir, embedded: store.kind === 'sqlite' });
     return {
       config,
       store,

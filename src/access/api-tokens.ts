@@ -5,7 +5,7 @@ import { recordAudit, type Actor } from '../audit/audit-log.ts';
 import { notFound } from '../http/problem.ts';
 import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
 
-export const createTokenSchema = z.object({ name: z.string().trim().min(1).max(100) });
+export const createTokenSchema = z.object({ name: z.string().trim().min(1, 'must not be empty').max(100) });
 
 export interface IssuedToken {
   id: string;
@@ -69,4 +69,53 @@ export async function revokeApiToken(ctx: AppContext, institutionId: string, tok
     await trx.updateTable('api_tokens').set({ revoked_at: ctx.clock.now().toISOString() }).where('id', '=', tokenId).execute();
     await recordAudit(ctx, trx, { institutionId, actor, action: 'token.revoke', target: { type: 'api_token', id: tokenId }, before: { name: row.name } });
   });
+}
+
+export const tokenView = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string().describe('the first characters of the secret, to recognise it'),
+  userId: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+export type TokenView = z.infer<typeof tokenView>;
+
+function selectTokens(ctx: AppContext, institutionId: string) {
+  // Never the hash: a listing must not help anyone test guesses offline.
+  return ctx.db
+    .selectFrom('api_tokens')
+    .select(['id', 'name', 'prefix', 'user_id', 'created_at', 'last_used_at', 'revoked_at'])
+    .where('institution_id', '=', institutionId);
+}
+
+type TokenRow = Awaited<ReturnType<ReturnType<typeof selectTokens>['executeTakeFirstOrThrow']>>;
+const toView = (r: TokenRow): TokenView => ({
+  id: r.id,
+  name: r.name,
+  prefix: r.prefix,
+  userId: r.user_id,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+  revokedAt: r.revoked_at,
+});
+
+export async function getApiToken(ctx: AppContext, institutionId: string, tokenId: string): Promise<TokenView> {
+  const row = await selectTokens(ctx, institutionId).where('id', '=', tokenId).executeTakeFirst();
+  if (!row) throw notFound('API token');
+  return toView(row);
+}
+
+export async function listApiTokens(
+  ctx: AppContext,
+  institutionId: string,
+  opts: { userId?: string; after?: string; limit: number },
+): Promise<{ items: TokenView[]; nextCursor: string | null }> {
+  let q = selectTokens(ctx, institutionId);
+  if (opts.userId) q = q.where('user_id', '=', opts.userId);
+  if (opts.after) q = q.where('id', '>', opts.after);
+  const rows = await q.orderBy('id').limit(opts.limit + 1).execute();
+  const items = rows.slice(0, opts.limit).map(toView);
+  return { items, nextCursor: rows.length > opts.limit ? items[items.length - 1].id : null };
 }

@@ -119,6 +119,10 @@ export function authResolver(ctx: AppContext) {
       .where('id', '=', hashSecretToken(ctx.secrets.tokenKey, cookie))
       .executeTakeFirst();
     if (!session || session.expires_at <= now) return;
+    // Signing in again over a live session starts a new one and needs no CSRF value
+    // (the credentials themselves are what a forged request cannot supply).
+    const isSignIn = request.method === 'POST' && request.url.split('?')[0] === '/api/session';
+    if (isSignIn) return;
     if (unsafeMethods.has(request.method)) {
       const sent = request.headers['x-csrf-token'];
       if (typeof sent !== 'string' || !sameSecret(sent, csrfTokenFor(ctx.secrets.tokenKey, cookie))) {
@@ -141,28 +145,43 @@ export function requireAuth(request: FastifyRequest): AuthContext {
   return request.auth;
 }
 
-/**
- * preHandler for tenant routes: the caller must hold every listed permission and act in an
- * institution. A platform user's reach into a tenant is audited on every request.
- */
+function requireInstitution(auth: AuthContext): void {
+  if (!auth.institutionId) {
+    throw new Problem(400, `Platform users must name the institution they act in with the ${INSTITUTION_HEADER} header.`);
+  }
+}
+
+/** A platform user's reach into a tenant is audited on every request. */
+async function auditPlatformReach(ctx: AppContext, request: FastifyRequest, auth: AuthContext): Promise<void> {
+  if (!auth.user.platformRole || !auth.institutionId) return;
+  const exists = await ctx.db.selectFrom('institutions').select('id').where('id', '=', auth.institutionId).executeTakeFirst();
+  if (!exists) throw new Problem(404, 'Institution was not found.');
+  await recordAudit(ctx, ctx.db, {
+    institutionId: auth.institutionId,
+    actor: auth.actor,
+    action: 'platform.access',
+    target: { type: 'institution', id: auth.institutionId },
+    meta: { platformRole: auth.user.platformRole, method: request.method, route: request.routeOptions.url ?? request.url },
+  });
+}
+
+/** preHandler for tenant routes: the caller must hold every listed permission and act in an institution. */
 export function requirePermission(ctx: AppContext, ...needed: Permission[]) {
   return async function checkPermission(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const auth = requireAuth(request);
-    if (!auth.institutionId) {
-      throw new Problem(400, `Platform users must name the institution they act in with the ${INSTITUTION_HEADER} header.`);
-    }
+    requireInstitution(auth);
     for (const p of needed) if (!auth.permissions.has(p)) throw forbidden(`Your role does not allow this action (needs ${p}).`);
-    if (auth.user.platformRole) {
-      const exists = await ctx.db.selectFrom('institutions').select('id').where('id', '=', auth.institutionId).executeTakeFirst();
-      if (!exists) throw new Problem(404, 'Institution was not found.');
-      await recordAudit(ctx, ctx.db, {
-        institutionId: auth.institutionId,
-        actor: auth.actor,
-        action: 'platform.access',
-        target: { type: 'institution', id: auth.institutionId },
-        meta: { platformRole: auth.user.platformRole, method: request.method, route: request.routeOptions.url ?? request.url },
-      });
-    }
+    await auditPlatformReach(ctx, request, auth);
+  };
+}
+
+/** preHandler for tenant reads open to several roles: the caller needs at least one of the permissions. */
+export function requireAnyPermission(ctx: AppContext, ...anyOf: Permission[]) {
+  return async function checkAnyPermission(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    const auth = requireAuth(request);
+    requireInstitution(auth);
+    if (!anyOf.some((p) => auth.permissions.has(p))) throw forbidden(`Your role does not allow this action (needs one of ${anyOf.join(', ')}).`);
+    await auditPlatformReach(ctx, request, auth);
   };
 }
 

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { cliActor } from '../audit/audit-log.ts';
 import { withContext } from '../cli/context.ts';
+import { passwordFromCli } from './cli-password.ts';
 import { createInstitution } from './institutions.ts';
+import { createTokenCommand, createUserCommand, setAccessCommand } from './user-cli.ts';
 
 function parseOrg(value: string, previous: { name: string; tier: string; emailDomains: string[] }[] = []) {
   // name[:tier[:domain,domain]]
@@ -21,12 +23,7 @@ export function registerAccessCommands(program: Command): void {
     .option('--org <name[:tier[:domains]]>', 'an organization (repeatable), e.g. "Career Services:enterprise:uni.edu"', parseOrg)
     .option('--password-stdin', 'read the admin password from standard input instead of LETHE_ADMIN_PASSWORD')
     .action(async (opts) => {
-      const password = opts.passwordStdin ? (await readStdin()).trim() : process.env.LETHE_ADMIN_PASSWORD;
-      if (!password) {
-        throw new (await import('../cli/errors.ts')).CliError(
-          'No admin password given: set LETHE_ADMIN_PASSWORD or pass --password-stdin and pipe it in.',
-        );
-      }
+      const password = await passwordFromCli(Boolean(opts.passwordStdin), 'LETHE_ADMIN_PASSWORD');
       await withContext(async (ctx) => {
         const created = await createInstitution(
           ctx,
@@ -41,10 +38,35 @@ export function registerAccessCommands(program: Command): void {
         process.stdout.write(`Created institution ${created.institutionId} (admin user ${created.adminUserId}).\n`);
       });
     });
-}
 
-export async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  const user = program.command('user').description('staff, employer and platform users');
+  user
+    .command('create')
+    .description('create a user in an institution (--institution) or a platform support/CSM user (--platform)')
+    .option('--institution <slug|id>', 'the institution the user belongs to')
+    .option('--platform <role>', 'support or csm: a platform user who acts in any tenant by naming it, always audited')
+    .requiredOption('--email <email>', 'sign-in email')
+    .requiredOption('--name <name>', 'display name')
+    .option('--role <key>', 'with --institution: a role key (admin, staff, privacy_officer, employer_user or a custom key) or id')
+    .option('--organization <id|name>', 'with --institution: the organization the user works in')
+    .option('--password-stdin', 'read the password from standard input instead of LETHE_USER_PASSWORD')
+    .action(createUserCommand);
+  user
+    .command('disable')
+    .description('switch off "User can access this site": sign-in is refused and their sessions end')
+    .argument('<email>', "the user's email")
+    .action((email: string) => setAccessCommand(email, false));
+  user
+    .command('enable')
+    .description('switch site access back on')
+    .argument('<email>', "the user's email")
+    .action((email: string) => setAccessCommand(email, true));
+
+  const token = program.command('token').description('API tokens');
+  token
+    .command('create')
+    .description('create an API token for a user; the secret is printed once, on standard output')
+    .requiredOption('--user <email>', 'whose token')
+    .requiredOption('--name <name>', 'what the token is for, e.g. "nightly import"')
+    .action(createTokenCommand);
 }

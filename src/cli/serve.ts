@@ -3,6 +3,7 @@ import { loadConfig } from '../config.ts';
 import { openContext } from '../runtime.ts';
 import { buildApp } from '../http/app.ts';
 import { seedDemoIfEmpty } from '../access/demo-seed.ts';
+import { startLetheWorker } from '../jobs/registry.ts';
 
 export function registerServe(program: Command): void {
   program
@@ -16,6 +17,8 @@ export function registerServe(program: Command): void {
       const demo = await seedDemoIfEmpty(ctx);
       const app = await buildApp(ctx);
       await app.listen({ port: config.port, host: config.host });
+      // The embedded default is one command: serve also does the background work unless LETHE_WORKER=false.
+      const worker = config.inProcessWorker ? startLetheWorker(ctx) : null;
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const url = `http://${['0.0.0.0', '127.0.0.1', '::'].includes(config.host) ? 'localhost' : config.host}:${port}`;
@@ -29,6 +32,7 @@ export function registerServe(program: Command): void {
         );
       }
       const stop = async () => {
+        await worker?.stop();
         await app.close();
         await ctx.store.close();
         process.exit(0);

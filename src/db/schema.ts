@@ -98,6 +98,7 @@ export interface EmployersTable {
 }
 
 export interface ContactsTable {
+  /** UUIDv7 minted from created_at (newId(Date.parse(created_at))), so id order is creation order */
   id: string;
   institution_id: string;
   /** the organization that created the contact; the contact itself belongs to the institution */
@@ -253,7 +254,62 @@ export interface IdempotencyKeysTable {
   created_at: Timestamp;
 }
 
+export const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof jobStatuses)[number];
+
+export interface JobsTable {
+  id: string;
+  institution_id: string | null;
+  kind: string;
+  status: JobStatus;
+  payload: string; // JSON
+  /** where a resumable job got to: a restarted worker continues from here */
+  checkpoint: string | null;
+  progress_done: number;
+  progress_total: number | null;
+  result: string | null; // JSON
+  error: string | null;
+  attempts: number;
+  max_attempts: number;
+  run_after: Timestamp;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+export const mailCategories = ['transactional', 'marketing'] as const;
+export type MailCategory = (typeof mailCategories)[number];
+/** held: kept in the outbox because no SMTP server is configured; refused: not sent by policy (do-not-email…) */
+export const outboxStatuses = ['pending', 'sending', 'sent', 'failed', 'held', 'refused'] as const;
+export type OutboxStatus = (typeof outboxStatuses)[number];
+
+export interface OutboxMessagesTable {
+  id: string;
+  institution_id: string | null;
+  contact_id: string | null;
+  category: MailCategory;
+  template: string;
+  /** PII: scrubbed once the message has left (or is erased with the contact) */
+  to_address: string | null;
+  subject: string | null;
+  text_body: string | null;
+  html_body: string | null;
+  message_id: string;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: Timestamp;
+  lease_expires_at: Timestamp | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+
 export interface Database {
+  jobs: JobsTable;
+  outbox_messages: OutboxMessagesTable;
   institutions: InstitutionsTable;
   organizations: OrganizationsTable;
   roles: RolesTable;

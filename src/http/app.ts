@@ -84,8 +84,9 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   await app.register(cookie);
   await app.register(rateLimit, {
     global: false,
+    // The plugin throws what this returns: a Problem (not a bare body) so the error handler answers 429, not 500.
     errorResponseBuilder: (_request, context) =>
-      new Problem(429, `Too many attempts; wait ${Math.ceil(context.ttl / 1000)} seconds and try again.`).toBody(),
+      new Problem(429, `Too many attempts; wait ${Math.ceil(context.ttl / 1000)} seconds and try again.`),
   });
   await app.register(swagger, {
     openapi: {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { keyedHash } from '../security/server-secret.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { invalidField, Problem } from './problem.ts';
@@ -37,7 +37,8 @@ export async function idempotent<T>(
   }
   const auth = request.auth;
   const scope = `${auth?.institutionId ?? '-'}:${auth?.user.id ?? 'anonymous'}:${request.method} ${request.routeOptions.url}`;
-  const requestHash = createHash('sha256').update(JSON.stringify(request.body ?? null)).digest('hex');
+  // Keyed: bodies hold passwords, emails and SSNs, which a plain hash would let a database reader brute-force.
+  const requestHash = keyedHash(ctx.secrets.tokenKey, JSON.stringify(request.body ?? null));
   const now = ctx.clock.now();
 
   await ctx.db

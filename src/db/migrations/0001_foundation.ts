@@ -116,9 +116,12 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Directory and duplicate look-ups: each is an index range scan within one institution.
   await db.schema.createIndex('contacts_email').on('contacts').columns(['institution_id', 'email_normalized']).execute();
   await db.schema.createIndex('contacts_mobile').on('contacts').columns(['institution_id', 'mobile_e164']).execute();
-  await db.schema.createIndex('contacts_last_name').on('contacts').columns(['institution_id', 'last_name_folded', 'id']).execute();
-  await db.schema.createIndex('contacts_first_name').on('contacts').columns(['institution_id', 'first_name_folded', 'id']).execute();
-  await db.schema.createIndex('contacts_created').on('contacts').columns(['institution_id', 'created_at', 'id']).execute();
+  // The directory walks these in order; carrying the visibility columns lets it skip contacts the
+  // viewer may not see (and rejected ones) without reading their rows.
+  const visibilityColumns = ['visibility', 'approval_status', 'owner_user_id'];
+  await db.schema.createIndex('contacts_last_name').on('contacts').columns(['institution_id', 'last_name_folded', 'id', ...visibilityColumns]).execute();
+  await db.schema.createIndex('contacts_first_name').on('contacts').columns(['institution_id', 'first_name_folded', 'id', ...visibilityColumns]).execute();
+  await db.schema.createIndex('contacts_created').on('contacts').columns(['institution_id', 'created_at', 'id', ...visibilityColumns]).execute();
   await db.schema.createIndex('contacts_employer').on('contacts').columns(['employer_id']).execute();
   await db.schema.createIndex('contacts_ssn_full').on('contacts').columns(['institution_id', 'ssn_hash_full']).execute();
 
@@ -159,6 +162,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createIndex('attribute_values_lookup')
     .on('contact_attribute_values')
     .columns(['attribute_id', 'value_text', 'contact_id'])
+    .execute();
+  // Directory range filters on number and date attributes (attr.<key>.gte / .lte).
+  await db.schema
+    .createIndex('attribute_values_number')
+    .on('contact_attribute_values')
+    .columns(['attribute_id', 'value_number', 'contact_id'])
     .execute();
 
   await db.schema

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import type { Contact } from '../db/schema.ts';
+import { activityForChanges, auditPayload, diffScalars, normalizeContactFields } from './contact-fields.ts';
+
+const base: Contact = {
+  id: 'c1',
+  institution_id: 'i1',
+  organization_id: 'o1',
+  first_name: 'Ada',
+  last_name: 'Lovelace',
+  first_name_folded: 'ada',
+  last_name_folded: 'lovelace',
+  email: 'ada@example.org',
+  email_normalized: 'ada@example.org',
+  mobile_phone: null,
+  mobile_e164: null,
+  ssn_hash_full: null,
+  ssn_hash_last6: null,
+  ssn_hash_last4: null,
+  employer_id: null,
+  owner_user_id: null,
+  visibility: 'everyone',
+  approval_status: 'approved',
+  source: 'manual',
+  opt_in_status: 'unknown',
+  opt_in_changed_at: null,
+  created_at: '2026-01-01T00:00:00.000Z',
+  updated_at: '2026-01-01T00:00:00.000Z',
+};
+
+describe('normalizeContactFields', () => {
+  it('tidies, folds and derives the search columns', () => {
+    const { columns, errors } = normalizeContactFields({
+      firstName: '  Éloïse ',
+      lastName: 'D’Arcy-Smith',
+      email: ' Eloise@Example.ORG ',
+      mobilePhone: '+41 79 123 45 67',
+    });
+    expect(errors).toEqual([]);
+    expect(columns).toEqual({
+      first_name: 'Éloïse',
+      first_name_folded: 'eloise',
+      last_name: 'D’Arcy-Smith',
+      last_name_folded: 'darcy smith',
+      email: 'Eloise@Example.ORG',
+      email_normalized: 'eloise@example.org',
+      mobile_phone: '+41 79 123 45 67',
+      mobile_e164: '+41791234567',
+    });
+  });
+
+  it('clears email and phone with null or blank', () => {
+    expect(normalizeContactFields({ email: null, mobilePhone: '  ' }).columns).toEqual({
+      email: null,
+      email_normalized: null,
+      mobile_phone: null,
+      mobile_e164: null,
+    });
+  });
+
+  it('keeps a national phone number but leaves its E.164 form unknown', () => {
+    expect(normalizeContactFields({ mobilePhone: '079 123 45 67' }).columns).toMatchObject({ mobile_phone: '079 123 45 67', mobile_e164: null });
+  });
+
+  it('names every bad field at once', () => {
+    const { errors } = normalizeContactFields({ firstName: ' ', lastName: 'x'.repeat(201), email: 'nope', mobilePhone: 'call me' });
+    expect(errors.map((e) => e.field)).toEqual(['firstName', 'lastName', 'email', 'mobilePhone']);
+  });
+});
+
+describe('diffScalars', () => {
+  it('reports only fields whose stored value changes, in API names', () => {
+    const { columns } = normalizeContactFields({ firstName: 'Ada', lastName: 'Byron', email: 'ADA@example.org', visibility: 'everyone', optInStatus: 'opted_in' });
+    expect(diffScalars(base, columns)).toEqual([
+      { field: 'lastName', before: 'Lovelace', after: 'Byron' },
+      { field: 'email', before: 'ada@example.org', after: 'ADA@example.org' },
+      { field: 'optInStatus', before: 'unknown', after: 'opted_in' },
+    ]);
+  });
+
+  it('treats a removed value as a change to null', () => {
+    expect(diffScalars({ ...base, employer_id: 'e1' }, { employer_id: null })).toEqual([{ field: 'employerId', before: 'e1', after: null }]);
+  });
+});
+
+describe('auditPayload', () => {
+  it('nests attribute and authorization changes', () => {
+    expect(
+      auditPayload([
+        { field: 'email', before: 'a@x.org', after: 'b@x.org' },
+        { field: 'attributes.program', before: null, after: 'Law' },
+        { field: 'authorizations.newsletter', before: true, after: false },
+      ]),
+    ).toEqual({
+      before: { email: 'a@x.org', attributes: { program: null }, authorizations: { newsletter: true } },
+      after: { email: 'b@x.org', attributes: { program: 'Law' }, authorizations: { newsletter: false } },
+    });
+  });
+});
+
+describe('activityForChanges', () => {
+  it('records nothing when nothing changed', () => {
+    expect(activityForChanges([], false)).toEqual([]);
+  });
+
+  it('names every changed field and adds the specific events, without personal values', () => {
+    const events = activityForChanges(
+      [
+        { field: 'email', before: 'a@x.org', after: 'b@x.org' },
+        { field: 'employerId', before: 'e1', after: 'e2' },
+        { field: 'visibility', before: 'everyone', after: 'staff_only' },
+        { field: 'approvalStatus', before: 'approved', after: 'rejected' },
+        { field: 'optInStatus', before: 'unknown', after: 'opted_in' },
+        { field: 'attributes.program', before: 'Law', after: 'Medicine' },
+        { field: 'authorizations.newsletter', before: null, after: false },
+      ],
+      true,
+    );
+    expect(events).toEqual([
+      {
+        type: 'contact.updated',
+        data: { fields: ['email', 'employerId', 'visibility', 'approvalStatus', 'optInStatus', 'attributes.program', 'authorizations.newsletter'] },
+      },
+      { type: 'contact.employer_changed', data: { fromEmployerId: 'e1', toEmployerId: 'e2' } },
+      { type: 'contact.visibility_changed', data: { from: 'everyone', to: 'staff_only' } },
+      { type: 'contact.approval_changed', data: { from: 'approved', to: 'rejected' } },
+      { type: 'consent.opt_in_changed', data: { from: 'unknown', to: 'opted_in' } },
+      { type: 'contact.criterion_changed', data: { attributes: ['program'] } },
+      { type: 'consent.authorization_changed', data: { changes: { newsletter: false }, anyGranted: true } },
+    ]);
+    expect(JSON.stringify(events)).not.toContain('x.org');
+    expect(JSON.stringify(events)).not.toContain('Medicine');
+  });
+});

@@ -1,0 +1,56 @@
+import { expect, it } from 'vitest';
+import { describeEachEngine } from '../../test/support/harness.ts';
+import { enqueueJob, claimNextJob } from './queue.ts';
+import { runOneJob, type JobHandler } from './worker.ts';
+
+describeEachEngine('job queue', (h) => {
+  it('runs a job once, records progress and a resume point, and shows it in the API', async () => {
+    const t = await h.tenant();
+    const id = await enqueueJob(h.ctx.db, h.clock.now().toISOString(), { institutionId: t.institutionId, kind: 'count', payload: { upTo: 3 } });
+    const seen: number[] = [];
+    const count: JobHandler = async (_ctx, job, control) => {
+      const { upTo } = JSON.parse(job.payload);
+      for (let i = 1; i <= upTo; i++) {
+        seen.push(i);
+        await control.progress(i, upTo, { next: i + 1 });
+      }
+      return { counted: upTo };
+    };
+    expect(await runOneJob(h.ctx, { handlers: { count } }, 'w1')).toBe(true);
+    expect(await runOneJob(h.ctx, { handlers: { count } }, 'w1')).toBe(false);
+    expect(seen).toEqual([1, 2, 3]);
+    const res = await h.request(t.admin.token, { method: 'GET', url: `/api/jobs/${id}` });
+    expect(res.json()).toMatchObject({ status: 'succeeded', progress: { done: 3, total: 3, percent: 100 }, result: { counted: 3 } });
+    const other = await h.tenant();
+    expect((await h.request(other.admin.token, { method: 'GET', url: `/api/jobs/${id}` })).statusCode).toBe(404);
+    expect((await h.request(t.admin.token, { method: 'GET', url: `/api/jobs/not-a-uuid` })).json()).toMatchObject({ status: 400, errors: [{ field: 'params.id' }] });
+  });
+
+  it('resumes a job whose worker died from its checkpoint once the lease expires', async () => {
+    const t = await h.tenant();
+    await enqueueJob(h.ctx.db, h.clock.now().toISOString(), { institutionId: t.institutionId, kind: 'resumable', payload: {} });
+    const first = await claimNextJob(h.ctx, 'dead-worker', ['resumable'], 30_000);
+    expect(first).not.toBeNull();
+    await h.ctx.db.updateTable('jobs').set({ checkpoint: JSON.stringify({ next: 7 }) }).where('id', '=', first!.id).execute();
+    // another worker cannot take it while the lease holds
+    expect(await claimNextJob(h.ctx, 'w2', ['resumable'], 30_000)).toBeNull();
+    h.clock.advance(31_000);
+    let resumedFrom: unknown = null;
+    await runOneJob(h.ctx, { handlers: { resumable: async (_c, _j, control) => (resumedFrom = control.checkpoint()) } }, 'w2');
+    expect(resumedFrom).toEqual({ next: 7 });
+  });
+
+  it('retries a failing job with backoff and gives up after max attempts', async () => {
+    const t = await h.tenant();
+    const id = await enqueueJob(h.ctx.db, h.clock.now().toISOString(), { institutionId: t.institutionId, kind: 'flaky', payload: {}, maxAttempts: 2 });
+    const flaky: JobHandler = async () => {
+      throw new Error('downstream unavailable');
+    };
+    await runOneJob(h.ctx, { handlers: { flaky } }, 'w');
+    expect(await runOneJob(h.ctx, { handlers: { flaky } }, 'w')).toBe(false); // backing off
+    h.clock.advance(10_000);
+    await runOneJob(h.ctx, { handlers: { flaky } }, 'w');
+    const row = await h.ctx.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'failed', attempts: 2, error: 'downstream unavailable' });
+  });
+});

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import type { App } from '../http/app.ts';
+import { requirePermission, tenantOf } from '../access/auth.ts';
+import { notFound } from '../http/problem.ts';
+import { cancelJob, getJob, type JobRow } from './queue.ts';
+import { jobStatuses } from '../db/schema.ts';
+
+export const jobView = z.object({
+  id: z.string(),
+  kind: z.string(),
+  status: z.enum(jobStatuses),
+  progress: z.object({ done: z.number(), total: z.number().nullable(), percent: z.number().nullable() }),
+  result: z.unknown(),
+  error: z.string().nullable(),
+  attempts: z.number(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+
+export function toJobView(row: JobRow): z.infer<typeof jobView> {
+  const total = row.progress_total === null ? null : Number(row.progress_total);
+  const done = Number(row.progress_done);
+  return {
+    id: row.id,
+    kind: row.kind,
+    status: row.status,
+    progress: { done, total, percent: total ? Math.min(100, Math.round((done / total) * 1000) / 10) : null },
+    result: row.result ? JSON.parse(row.result) : null,
+    error: row.error,
+    attempts: row.attempts,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+const idParams = z.object({ id: z.uuid({ message: 'must be a job id' }) });
+
+export async function jobRoutes(app: App, ctx: AppContext): Promise<void> {
+  app.get(
+    '/api/jobs',
+    {
+      preHandler: requirePermission(ctx, 'contacts.read'),
+      schema: {
+        tags: ['jobs'],
+        summary: 'Background jobs of this institution, newest first',
+        querystring: z.object({ kind: z.string().max(100).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
+        response: { 200: z.object({ items: z.array(jobView) }) },
+      },
+    },
+    async (request) => {
+      let q = ctx.db.selectFrom('jobs').selectAll().where('institution_id', '=', tenantOf(request));
+      if (request.query.kind) q = q.where('kind', '=', request.query.kind);
+      const rows = await q.orderBy('created_at', 'desc').limit(request.query.limit).execute();
+      return { items: rows.map(toJobView) };
+    },
+  );
+  app.get(
+    '/api/jobs/:id',
+    {
+      preHandler: requirePermission(ctx, 'contacts.read'),
+      schema: { tags: ['jobs'], summary: 'A job with its progress', params: idParams, response: { 200: jobView } },
+    },
+    async (request) => {
+      const row = await getJob(ctx.db, tenantOf(request), request.params.id);
+      if (!row) throw notFound('Job');
+      return toJobView(row);
+    },
+  );
+  app.post(
+    '/api/jobs/:id/cancel',
+    {
+      preHandler: requirePermission(ctx, 'contacts.write'),
+      schema: { tags: ['jobs'], summary: 'Cancel a queued or running job (work already committed stays)', params: idParams, response: { 200: jobView } },
+    },
+    async (request) => {
+      const row = await cancelJob(ctx, tenantOf(request), request.params.id);
+      if (!row) throw notFound('Job');
+      return toJobView(row);
+    },
+  );
+}
