@@ -71,14 +71,19 @@ export async function recordAudit(deps: AuditDeps, db: Db, input: AuditInput): P
   };
 
   // The head row is the lock that serialises appends to one chain across processes.
-  await db
-    .insertInto('audit_chain_heads')
-    .values({ chain, last_seq: 0, last_hash: GENESIS, anchor_hash: GENESIS })
-    .onConflict((oc) => oc.column('chain').doNothing())
-    .execute();
-  let headQuery = db.selectFrom('audit_chain_heads').selectAll().where('chain', '=', chain);
-  if (deps.store.kind === 'postgres') headQuery = headQuery.forUpdate();
-  const head = await headQuery.executeTakeFirstOrThrow();
+  const readHead = () => {
+    const query = db.selectFrom('audit_chain_heads').selectAll().where('chain', '=', chain);
+    return (deps.store.kind === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+  };
+  let head = await readHead();
+  if (!head) {
+    await db
+      .insertInto('audit_chain_heads')
+      .values({ chain, last_seq: 0, last_hash: GENESIS, anchor_hash: GENESIS })
+      .onConflict((oc) => oc.column('chain').doNothing())
+      .execute();
+    head = (await readHead())!;
+  }
 
   const fields: HashedFields = {
     chain,

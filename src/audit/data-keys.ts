@@ -16,12 +16,13 @@ export async function dataKeyFor(
   const existing = await db.selectFrom('data_keys').select('wrapped_key').where('subject_id', '=', subjectId).executeTakeFirst();
   if (existing) return open(masterKey, existing.wrapped_key, subjectId);
   const key = randomBytes(32);
-  await db
+  const inserted = await db
     .insertInto('data_keys')
     .values({ subject_id: subjectId, institution_id: institutionId, wrapped_key: seal(masterKey, key, subjectId), created_at: now })
     .onConflict((oc) => oc.column('subject_id').doNothing())
-    .execute();
-  // Another writer may have won the race; the stored key is the one to use.
+    .executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return key;
+  // Another writer won the race; the stored key is the one to use.
   const stored = await db.selectFrom('data_keys').select('wrapped_key').where('subject_id', '=', subjectId).executeTakeFirstOrThrow();
   return open(masterKey, stored.wrapped_key, subjectId);
 }

@@ -23,6 +23,29 @@ pg.types.setTypeParser(1114, (v) => new Date(v + 'Z').toISOString());
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 pg.types.setTypeParser(701, (v) => Number.parseFloat(v));
 
+/**
+ * Kysely prepares every query anew; a hot path runs the same few statements thousands of times,
+ * so prepared statements are reused (bounded, least recently used first out). Safe because
+ * Kysely's SQLite driver runs one query at a time on its single connection.
+ */
+function withStatementCache(raw: SQLite.Database, max = 500) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (statement) {
+        cache.delete(sql);
+      } else {
+        statement = raw.prepare(sql);
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sql, statement);
+      return statement;
+    },
+  };
+}
+
 export function openSqlite(file: string): Store {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const raw = new SQLite(file);
@@ -31,7 +54,7 @@ export function openSqlite(file: string): Store {
   raw.pragma('secure_delete = ON');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('synchronous = NORMAL');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   return {
     db,
     kind: 'sqlite',
