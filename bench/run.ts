@@ -8,6 +8,12 @@ const benchmarks: Record<string, () => Promise<{ run: () => Promise<BenchFigure[
   'serve-idle-rss': () => import('./serve-idle-rss.bench.ts'),
   'contacts-create': () => import('./contacts-create.bench.ts'),
   'directory-filter': () => import('./directory-filter.bench.ts'),
+  'dup-check': () => import('./dup-check.bench.ts'),
+  apply: () => import('./apply.bench.ts'),
+  import: () => import('./import.bench.ts'),
+  export: () => import('./export.bench.ts'),
+  'bulk-update': () => import('./bulk-update.bench.ts'),
+  expunge: () => import('./expunge.bench.ts'),
 };
 
 export async function runBenchmarks(names: string[]): Promise<number> {

@@ -38,6 +38,18 @@ if (builtAt < newestSource(path.join(root, 'src'))) {
   fs.renameSync(temporary, bundle);
 }
 
+// The console (web/ → dist/web) is rebuilt with Vite when web/ is newer than the last build. It
+// runs in a child process so the server never loads Vite: it only serves the built files.
+if (process.argv[2] === 'serve') {
+  const { consoleIsStale } = await import(pathToFileURL(path.join(root, 'web', 'build.js')).href);
+  if (consoleIsStale()) {
+    const { spawnSync } = await import('node:child_process');
+    process.stderr.write('building the web console (web/ → dist/web)…\n');
+    const built = spawnSync(process.execPath, [path.join(root, 'web', 'build.js')], { stdio: 'inherit' });
+    if (built.status !== 0) process.stderr.write('the web console could not be built; the API still serves at /api\n');
+  }
+}
+
 const { main } = await import(pathToFileURL(bundle).href);
 const code = await main(process.argv.slice(2));
 // serve keeps running; every other command exits with its code.

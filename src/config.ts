@@ -26,6 +26,9 @@ export const configSchema = z.object({
   MAIL_FROM: z.string().min(3).default('Lethe <no-reply@lethe.local>'),
   LETHE_PUBLIC_URL: z.url({ message: 'must be the absolute URL people use to reach this server, e.g. https://lethe.example.org' }).optional(),
   LETHE_WORKER: z.enum(['true', 'false']).default('true'),
+  LETHE_APPLY_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  LETHE_IMPORT_MAX_MB: z.coerce.number().int().min(1).max(100_000).default(1024),
+  LETHE_IMPORT_CHUNK_ROWS: z.coerce.number().int().min(1).max(10_000).default(2000),
 });
 
 export type Config = {
@@ -45,6 +48,12 @@ export type Config = {
   publicUrl: string;
   /** run the in-process worker inside `serve` */
   inProcessWorker: boolean;
+  /** applications one address may send to one form per minute (public apply endpoint) */
+  applyRateLimit: number;
+  /** largest CSV file an upload may send */
+  importMaxBytes: number;
+  /** rows per import transaction (each commits with its checkpoint) */
+  importChunkRows: number;
 };
 
 export class ConfigError extends Error {
@@ -79,5 +88,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mailFrom: c.MAIL_FROM,
     publicUrl: (c.LETHE_PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),
     inProcessWorker: c.LETHE_WORKER === 'true',
+    applyRateLimit: c.LETHE_APPLY_RATE_LIMIT,
+    importMaxBytes: c.LETHE_IMPORT_MAX_MB * 1024 * 1024,
+    importChunkRows: c.LETHE_IMPORT_CHUNK_ROWS,
   };
 }

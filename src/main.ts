@@ -5,6 +5,9 @@ import { registerMigrate } from './cli/migrate.ts';
 import { registerAudit } from './cli/audit.ts';
 import { registerWorker } from './cli/worker.ts';
 import { registerAccessCommands } from './access/cli.ts';
+import { registerImportCommand } from './intake/import/import-cli.ts';
+import { registerExportCommands } from './exports/cli.ts';
+import { registerLifecycleCommands } from './lifecycle/cli.ts';
 
 export function buildProgram(): Command {
   const program = new Command('lethe')
@@ -16,6 +19,9 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerAccessCommands(program);
   registerAudit(program);
+  registerImportCommand(program);
+  registerExportCommands(program);
+  registerLifecycleCommands(program);
   return program;
 }
 

@@ -3,7 +3,7 @@ import { cliActor } from '../audit/audit-log.ts';
 import { withContext } from '../cli/context.ts';
 import { passwordFromCli } from './cli-password.ts';
 import { createInstitution } from './institutions.ts';
-import { createTokenCommand, createUserCommand, setAccessCommand } from './user-cli.ts';
+import { createTokenCommand, createUserCommand, deleteUserCommand, setAccessCommand, setRoleCommand } from './user-cli.ts';
 
 function parseOrg(value: string, previous: { name: string; tier: string; emailDomains: string[] }[] = []) {
   // name[:tier[:domain,domain]]
@@ -61,6 +61,18 @@ export function registerAccessCommands(program: Command): void {
     .description('switch site access back on')
     .argument('<email>', "the user's email")
     .action((email: string) => setAccessCommand(email, true));
+  user
+    .command('role')
+    .description("change a user's role, e.g. to a limited \"denied access\" role and back")
+    .argument('<email>', "the user's email")
+    .argument('<role>', 'a role key (admin, staff, privacy_officer, employer_user or a custom key) or id')
+    .action(setRoleCommand);
+  user
+    .command('delete')
+    .description('delete a user with their sessions, API tokens and audit-log personal data (irreversible)')
+    .argument('<email>', "the user's email")
+    .option('--yes', 'confirm')
+    .action(deleteUserCommand);
 
   const token = program.command('token').description('API tokens');
   token

@@ -22,6 +22,7 @@ export const permissions = [
   'duplicates.manage',
   'workflows.manage',
   'retention.manage',
+  'webhooks.manage',
   'exports.self',
   'exports.request',
   'exports.approve',

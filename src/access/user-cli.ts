@@ -6,7 +6,7 @@ import { CliError, exitCodes } from '../cli/errors.ts';
 import { issueApiToken } from './api-tokens.ts';
 import { passwordFromCli } from './cli-password.ts';
 import { emailSchema } from './institutions.ts';
-import { createPlatformUser, createUser, setSiteAccess } from './users.ts';
+import { createPlatformUser, createUser, deleteUser, setSiteAccess, updateUser } from './users.ts';
 
 export interface CreateUserOptions {
   institution?: string;
@@ -97,6 +97,27 @@ export async function setAccessCommand(email: string, enabled: boolean): Promise
     process.stdout.write(
       enabled ? `Site access switched on for ${user.email}.\n` : `Site access switched off for ${user.email}; their sessions were ended.\n`,
     );
+  });
+}
+
+/** Seed 001: give a user a limited role (e.g. a custom "denied access" role), or another one back. */
+export async function setRoleCommand(email: string, role: string): Promise<void> {
+  await withContext(async (ctx) => {
+    const user = await userByEmail(ctx, email, '<email>');
+    if (!user.institution_id) throw new CliError('<email>: platform users have a platform role, not an institution role.');
+    const updated = await updateUser(ctx, user.institution_id, user.id, { roleId: role }, cliActor);
+    process.stdout.write(`${updated.email} now has the role ${updated.role?.key}.\n`);
+  });
+}
+
+/** Seed 001: delete a user with their sessions, tokens and audit-log PII. */
+export async function deleteUserCommand(email: string, opts: { yes?: boolean }): Promise<void> {
+  if (!opts.yes) throw new CliError('Deleting a user cannot be undone; add --yes to confirm.');
+  await withContext(async (ctx) => {
+    const user = await userByEmail(ctx, email, '<email>');
+    if (!user.institution_id) throw new CliError('<email>: platform users are not deleted this way.');
+    await deleteUser(ctx, user.institution_id, user.id, cliActor);
+    process.stdout.write(`Deleted user ${user.id} with their sessions, API tokens and audit-log personal data.\n`);
   });
 }
 

@@ -17,6 +17,9 @@ export const activityTypes = [
   'meeting.added',
   'task.added',
   'task.completed',
+  // intake: data { applicationId, formId, status } / { applicationId, formId, policy }
+  'application.submitted',
+  'application.merged',
 ] as const;
 export type ActivityType = (typeof activityTypes)[number] | (string & {});
 

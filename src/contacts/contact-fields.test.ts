@@ -58,8 +58,26 @@ describe('normalizeContactFields', () => {
     });
   });
 
-  it('keeps a national phone number but leaves its E.164 form unknown', () => {
-    expect(normalizeContactFields({ mobilePhone: '079 123 45 67' }).columns).toMatchObject({ mobile_phone: '079 123 45 67', mobile_e164: null });
+  it("reads a national phone number in the institution's region, and refuses one it cannot parse", () => {
+    expect(normalizeContactFields({ mobilePhone: '079 123 45 67' }, { defaultRegion: 'CH' }).columns).toMatchObject({
+      mobile_phone: '079 123 45 67',
+      mobile_e164: '+41791234567',
+    });
+    const us = normalizeContactFields({ mobilePhone: '079 123 45 67' }, { defaultRegion: 'US' });
+    expect(us.columns).not.toHaveProperty('mobile_phone');
+    expect(us.errors).toEqual([{ field: 'mobilePhone', message: expect.stringMatching(/valid phone number/) }]);
+  });
+
+  it('keeps an SSN only as its keyed hashes, and null removes them', () => {
+    const key = Buffer.alloc(32, 7);
+    const { columns, errors } = normalizeContactFields({ ssn: '123-45-6789' }, { piiHashKey: key });
+    expect(errors).toEqual([]);
+    expect(Object.keys(columns).sort()).toEqual(['ssn_hash_full', 'ssn_hash_last4', 'ssn_hash_last6']);
+    expect(JSON.stringify(columns)).not.toMatch(/6789|123456789/);
+    expect(normalizeContactFields({ ssn: '123456789' }, { piiHashKey: key }).columns).toEqual(columns);
+    expect(normalizeContactFields({ ssn: null }).columns).toEqual({ ssn_hash_full: null, ssn_hash_last6: null, ssn_hash_last4: null });
+    const bad = normalizeContactFields({ ssn: '000-12-3456' }, { piiHashKey: key });
+    expect(bad.errors).toEqual([{ field: 'ssn', message: expect.not.stringContaining('000') }]);
   });
 
   it('names every bad field at once', () => {

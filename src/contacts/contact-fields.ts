@@ -1,6 +1,8 @@
 import type { ApprovalStatus, Contact, ContactSource, OptInStatus, Visibility } from '../db/schema.ts';
+import type { CountryCode } from 'libphonenumber-js/max';
 import type { FieldError } from '../http/problem.ts';
-import { foldName, isPlausiblePhone, mobileToE164, normalizeEmail, tidyName } from './normalize.ts';
+import { isFieldError, parseSsn, ssnHashes, type SsnHashes } from '../intake/rules/normalize.ts';
+import { foldName, normalizeEmail, parsePhone, tidyName } from './normalize.ts';
 
 /** A contact's writable fields as the API names them (already shape-checked by the route schema). */
 export interface ContactInput {
@@ -8,6 +10,10 @@ export interface ContactInput {
   lastName?: string;
   email?: string | null;
   mobilePhone?: string | null;
+  /** US Social Security number; stored only as keyed hashes (full, last 6, last 4), null removes it */
+  ssn?: string | null;
+  /** an SSN already hashed (a verified application merging): internal, never from a request body */
+  ssnHashes?: SsnHashes | null;
   employerId?: string | null;
   organizationId?: string;
   ownerUserId?: string | null;
@@ -47,6 +53,9 @@ export type ContactColumns = Partial<
     | 'email_normalized'
     | 'mobile_phone'
     | 'mobile_e164'
+    | 'ssn_hash_full'
+    | 'ssn_hash_last6'
+    | 'ssn_hash_last4'
     | 'employer_id'
     | 'organization_id'
     | 'owner_user_id'
@@ -56,12 +65,19 @@ export type ContactColumns = Partial<
   >
 >;
 
+export interface NormalizeOptions {
+  /** region national phone numbers are read in (the institution's intake setting) */
+  defaultRegion?: CountryCode;
+  /** ServerSecrets.piiHashKey; needed when the input carries an SSN */
+  piiHashKey?: Buffer;
+}
+
 /**
  * Normalises the scalar fields present in the input into column values (names tidied and
- * folded, email lower-cased and checked, phone kept as typed plus its E.164 form when known).
- * Reference ids are checked against the database by the caller.
+ * folded, email lower-cased and checked, phone kept as typed plus its E.164 form, SSN turned
+ * into its keyed hashes and dropped). Reference ids are checked against the database by the caller.
  */
-export function normalizeContactFields(input: ContactInput, defaultRegion?: string | null): { columns: ContactColumns; errors: FieldError[] } {
+export function normalizeContactFields(input: ContactInput, options: NormalizeOptions = {}): { columns: ContactColumns; errors: FieldError[] } {
   const columns: ContactColumns = {};
   const errors: FieldError[] = [];
   for (const field of ['firstName', 'lastName'] as const) {
@@ -82,8 +98,34 @@ export function normalizeContactFields(input: ContactInput, defaultRegion?: stri
   }
   if (input.mobilePhone !== undefined) {
     const phone = input.mobilePhone?.trim() || null;
-    if (phone !== null && !isPlausiblePhone(phone)) errors.push({ field: 'mobilePhone', message: 'must be a phone number such as +41 79 123 45 67' });
-    else Object.assign(columns, { mobile_phone: phone, mobile_e164: phone === null ? null : mobileToE164(phone, defaultRegion) });
+    const parsed = phone === null ? null : parsePhone(phone, options.defaultRegion);
+    if (parsed && 'error' in parsed) {
+      errors.push({
+        field: 'mobilePhone',
+        message:
+          parsed.error === 'extension'
+            ? 'must be a phone number without an extension'
+            : `must be a valid phone number, with its country code (such as +41 79 123 45 67) unless it is a ${options.defaultRegion ?? 'US'} number`,
+      });
+    } else Object.assign(columns, { mobile_phone: phone, mobile_e164: parsed?.e164 ?? null });
+  }
+  if (input.ssn !== undefined) {
+    const raw = input.ssn?.trim() || null;
+    if (raw === null) Object.assign(columns, { ssn_hash_full: null, ssn_hash_last6: null, ssn_hash_last4: null });
+    else {
+      // The message never repeats the value: an SSN must not reach a response or a log.
+      const parsed = parseSsn(raw);
+      if (isFieldError(parsed)) errors.push({ field: 'ssn', message: parsed.message });
+      else {
+        if (!options.piiHashKey) throw new Error('normalizeContactFields needs piiHashKey to hash an SSN');
+        const hashes = ssnHashes(options.piiHashKey, parsed.digits);
+        Object.assign(columns, { ssn_hash_full: hashes.full, ssn_hash_last6: hashes.last6, ssn_hash_last4: hashes.last4 });
+      }
+    }
+  }
+  if (input.ssnHashes !== undefined && input.ssn === undefined) {
+    const h = input.ssnHashes;
+    Object.assign(columns, { ssn_hash_full: h?.full ?? null, ssn_hash_last6: h?.last6 ?? null, ssn_hash_last4: h?.last4 ?? null });
   }
   if (input.employerId !== undefined) columns.employer_id = input.employerId;
   if (input.organizationId !== undefined) columns.organization_id = input.organizationId;
@@ -110,8 +152,16 @@ export function diffScalars(current: Contact, next: ContactColumns): FieldChange
     const before = current[column] ?? null;
     if (before !== after) changes.push({ field, before, after });
   }
+  if ('ssn_hash_full' in next && (next.ssn_hash_full ?? null) !== current.ssn_hash_full) {
+    // Audit and activity say that the SSN changed, never what it is (not even as a hash).
+    const had = current.ssn_hash_full !== null;
+    changes.push({ field: 'ssn', before: had ? SSN_ON_FILE : null, after: next.ssn_hash_full ? (had ? SSN_REPLACED : SSN_ON_FILE) : null });
+  }
   return changes;
 }
+
+export const SSN_ON_FILE = '[on file]';
+export const SSN_REPLACED = '[replaced]';
 
 /** Audit payloads: only the changed fields, before and after, nested the way the API names them. */
 export function auditPayload(changes: FieldChange[]): { before: Record<string, unknown>; after: Record<string, unknown> } {

@@ -13,6 +13,8 @@ export interface ContactProfile {
   email: string | null;
   mobilePhone: string | null;
   mobileE164: string | null;
+  /** whether an SSN is on file (only its keyed hashes are stored; it is never shown) */
+  ssnOnFile: boolean;
   employer: { id: string; name: string; since: string } | null;
   formerEmployers: { id: string; name: string; startedAt: string; endedAt: string }[];
   ownerUserId: string | null;
@@ -77,6 +79,7 @@ export function profileFrom(row: Contact, parts: ProfileParts): ContactProfile {
     email: row.email,
     mobilePhone: row.mobile_phone,
     mobileE164: row.mobile_e164,
+    ssnOnFile: row.ssn_hash_full !== null,
     employer: current ? { id: current.employerId, name: current.name, since: current.startedAt } : null,
     formerEmployers: parts.history
       .filter((e) => e.endedAt !== null)

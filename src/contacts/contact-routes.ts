@@ -16,7 +16,8 @@ import {
   patchContactBody,
 } from './contact-schemas.ts';
 import { findVisibleContact, getContactProfile, type ContactProfile } from './contact-profile.ts';
-import { createContact, etagOf, updateContact } from './contacts.ts';
+import { etagOf, updateContact } from './contacts.ts';
+import { createContactChecked } from '../intake/staff-create.ts';
 import { attributeFiltersFromQuery } from './attribute-filters.ts';
 import { searchDirectory } from './directory.ts';
 
@@ -52,7 +53,7 @@ export async function contactRoutes(app: App, ctx: AppContext): Promise<void> {
         tags,
         summary: 'The contact directory: filter, search and page through contacts you may see',
         description:
-          'Filters combine (AND). Custom attributes: `attr.<key>=value` (repeat for any of several values), `attr.<key>.gte=` / `.lte=` for number and date attributes. Rejected contacts are left out unless `approvalStatus=rejected`.',
+          'Filters combine (AND). Custom attributes: `attr.<key>=value` (repeat for any of several values), `attr.<key>.gte=` / `.lte=` for number and date attributes. Rejected contacts are left out unless `approvalStatus=rejected`; disabled (soft-deleted) ones unless `lifecycle=disabled` or `any`.',
         querystring: directoryQuerystring,
         response: { 200: z.object({ items: z.array(contactSummaryView), nextCursor: z.string().nullable() }) },
       },
@@ -69,6 +70,7 @@ export async function contactRoutes(app: App, ctx: AppContext): Promise<void> {
         ownerUserId: query.ownerUserId,
         visibility: query.visibility,
         approvalStatus: query.approvalStatus,
+        lifecycle: query.lifecycle,
         source: query.source,
         optInStatus: query.optInStatus,
         createdFrom: query.createdFrom,
@@ -89,15 +91,19 @@ export async function contactRoutes(app: App, ctx: AppContext): Promise<void> {
       schema: {
         tags,
         summary: 'Create a contact',
-        description: 'Send an Idempotency-Key header to make retries safe: a replay returns the first response and creates nothing.',
+        description:
+          "The institution's duplicate rule (GET /api/intake/settings) is checked first: when existing contacts match, the answer is 409 with `duplicates` and nothing is created, " +
+          'unless `onDuplicate` says what to do: `"create_anyway"` (201), or `{"mergeInto": id, "policy": "fill_empty" | "overwrite"}` to add the details to that contact (200). ' +
+          'Send an Idempotency-Key header to make retries safe: a replay returns the first response and creates nothing.',
         body: createContactBody,
-        response: { 201: contactProfileView },
+        response: { 201: contactProfileView, 200: contactProfileView },
       },
     },
     async (request, reply) =>
       idempotent(ctx, request, reply, async () => {
-        const profile = await createContact(ctx, tenantOf(request), callerOf(request), request.body);
-        return { status: 201, body: withEtag(reply, profile), resourceId: profile.id };
+        const { onDuplicate, ...input } = request.body;
+        const result = await createContactChecked(ctx, tenantOf(request), callerOf(request), input, onDuplicate);
+        return { status: result.outcome === 'created' ? 201 : 200, body: withEtag(reply, result.profile), resourceId: result.profile.id };
       }),
   );
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { approvalStatuses, contactSources, optInStatuses, visibilities } from '../db/schema.ts';
 import { directorySorts, maxDirectoryLimit } from './directory.ts';
+import { onDuplicateSchema } from '../intake/on-duplicate.ts';
 
 /** Keyset cursors carry the last row's sort value (a name can be long), so they get more room than ids. */
 export const cursorPage = {
@@ -16,7 +17,8 @@ const authorizations = z.record(purpose, z.boolean()).describe('purpose → gran
 
 const writable = {
   email: z.string().max(254).nullable().optional(),
-  mobilePhone: z.string().max(40).nullable().optional(),
+  mobilePhone: z.string().max(40).nullable().optional().describe("national numbers are read in the institution's default region (intake settings)"),
+  ssn: z.string().max(20).nullable().optional().describe('US Social Security number, 123-45-6789 or 123456789; stored only as keyed hashes; null removes it'),
   employerId: id.nullable().optional(),
   organizationId: id.optional().describe("an organization of your institution; defaults to yours"),
   ownerUserId: id.nullable().optional(),
@@ -32,6 +34,7 @@ export const createContactBody = z.strictObject({
   ...writable,
   source: z.enum(contactSources).optional().describe("default: 'api' with an API token, else 'manual'"),
   attributes: z.record(z.string(), attributeValue).optional().describe('custom attribute key → value'),
+  onDuplicate: onDuplicateSchema.optional(),
 });
 
 export const patchContactBody = z.strictObject({
@@ -54,6 +57,7 @@ export const contactProfileView = z.object({
   email: z.string().nullable(),
   mobilePhone: z.string().nullable(),
   mobileE164: z.string().nullable(),
+  ssnOnFile: z.boolean().describe('an SSN is on file; it is stored only as keyed hashes and never shown'),
   employer: z.object({ id: z.string(), name: z.string(), since: z.string() }).nullable(),
   formerEmployers: z.array(z.object({ id: z.string(), name: z.string(), startedAt: z.string(), endedAt: z.string() })),
   ownerUserId: z.string().nullable(),
@@ -96,6 +100,7 @@ const directoryFilterShape = {
   ownerUserId: id.optional(),
   visibility: z.enum(visibilities).optional(),
   approvalStatus: z.enum(approvalStatuses).optional().describe('default: every status except rejected'),
+  lifecycle: z.enum(['active', 'disabled', 'any']).optional().describe('default active: disabled (soft-deleted) contacts are left out; staff may list them with disabled'),
   source: z.enum(contactSources).optional(),
   optInStatus: z.enum(optInStatuses).optional(),
   createdFrom: z.iso.datetime({ offset: true }).optional(),

@@ -10,6 +10,7 @@ import {
   auditPayload,
   diffScalars,
   normalizeContactFields,
+  SSN_ON_FILE,
   type ContactColumns,
   type ContactInput,
   type FieldChange,
@@ -18,6 +19,9 @@ import { findVisibleContact, profileFrom, profileOf, type ContactProfile } from 
 import { attributeValueOf } from './attribute-values.ts';
 import { moveEmployment } from './employers.ts';
 import type { Viewer } from './visibility.ts';
+import { readIntakeSettings } from '../intake/settings.ts';
+import type { CountryCode } from 'libphonenumber-js/max';
+import { refuseFrozenEdit } from '../lifecycle/freeze.ts';
 
 /** Who writes: what the contact service needs from a signed-in user, an API token or a job. */
 export interface Caller {
@@ -42,8 +46,17 @@ interface PreparedWrite {
  * attribute values must fit their definitions); throws 422 listing every bad field, before
  * anything is written. `ownOrganizationId` is the caller's organization, known to be valid.
  */
-async function prepareWrite(trx: Db, institutionId: string, input: ContactInput, ownOrganizationId: string | null = null): Promise<PreparedWrite> {
-  const { columns, errors } = normalizeContactFields(input);
+async function prepareWrite(
+  ctx: AppContext,
+  trx: Db,
+  institutionId: string,
+  input: ContactInput,
+  ownOrganizationId: string | null = null,
+  knownRegion?: CountryCode,
+): Promise<PreparedWrite> {
+  // National phone numbers are read in the institution's region (intake settings).
+  const defaultRegion = input.mobilePhone ? (knownRegion ?? (await readIntakeSettings(trx, institutionId)).defaultRegion) : undefined;
+  const { columns, errors } = normalizeContactFields(input, { defaultRegion, piiHashKey: ctx.secrets.piiHashKey });
   let employerName: string | null = null;
   if (columns.employer_id) {
     const found = await trx.selectFrom('employers').select('name').where('institution_id', '=', institutionId).where('id', '=', columns.employer_id).executeTakeFirst();
@@ -136,7 +149,7 @@ async function record(
   contact: Pick<Contact, 'id' | 'institution_id' | 'organization_id'>,
   caller: Caller,
   action: string,
-  audit: { before?: unknown; after: unknown; fields: string[] },
+  audit: { before?: unknown; after: unknown; fields: string[]; meta?: Record<string, unknown> },
   events: { type: string; data: Record<string, unknown> }[],
   now: string,
 ): Promise<void> {
@@ -148,7 +161,7 @@ async function record(
     subjectId: contact.id,
     before: audit.before,
     after: audit.after,
-    meta: { fields: audit.fields },
+    meta: { fields: audit.fields, ...audit.meta },
   });
   await recordActivity(
     trx,
@@ -166,6 +179,21 @@ async function record(
 
 /** Creates a contact with its employment, attributes and consent, audited, in one transaction. */
 export async function createContact(ctx: AppContext, institutionId: string, caller: Caller, input: ContactInput): Promise<ContactProfile> {
+  return ctx.db.transaction().execute((trx) => createContactIn(ctx, trx, institutionId, caller, input));
+}
+
+/**
+ * createContact in the caller's transaction (intake creates a contact and its application
+ * together); `defaultRegion` saves re-reading the institution's settings when the caller has them.
+ */
+export async function createContactIn(
+  ctx: AppContext,
+  trx: Db,
+  institutionId: string,
+  caller: Caller,
+  input: ContactInput,
+  opts: { defaultRegion?: CountryCode } = {},
+): Promise<ContactProfile> {
   if (input.firstName === undefined || input.lastName === undefined) {
     throw invalidFields([
       ...(input.firstName === undefined ? [{ field: 'firstName', message: 'is required' }] : []),
@@ -177,81 +205,81 @@ export async function createContact(ctx: AppContext, institutionId: string, call
   const source = input.source ?? (caller.viaToken ? 'api' : 'manual');
   // People who sign themselves up or apply wait for staff approval; staff-entered contacts do not.
   const defaultApproval = source === 'self_signup' || source === 'application' ? 'pending' : 'approved';
-  return ctx.db.transaction().execute(async (trx) => {
-    const { columns, attributes, employerName } = await prepareWrite(
-      trx,
-      institutionId,
-      { organizationId: caller.organizationId ?? undefined, ...input },
-      caller.organizationId,
-    );
-    const row: Contact = {
-      // The directory relies on id order being creation order (schema.ts).
-      id: newId(now.getTime()),
-      institution_id: institutionId,
-      organization_id: columns.organization_id ?? null,
-      first_name: columns.first_name!,
-      last_name: columns.last_name!,
-      first_name_folded: columns.first_name_folded!,
-      last_name_folded: columns.last_name_folded!,
-      email: columns.email ?? null,
-      email_normalized: columns.email_normalized ?? null,
-      mobile_phone: columns.mobile_phone ?? null,
-      mobile_e164: columns.mobile_e164 ?? null,
-      ssn_hash_full: null,
-      ssn_hash_last6: null,
-      ssn_hash_last4: null,
-      employer_id: columns.employer_id ?? null,
-      owner_user_id: columns.owner_user_id ?? null,
-      visibility: columns.visibility ?? 'everyone',
-      approval_status: columns.approval_status ?? defaultApproval,
-      source,
-      opt_in_status: columns.opt_in_status ?? 'unknown',
-      opt_in_changed_at: columns.opt_in_status && columns.opt_in_status !== 'unknown' ? at : null,
-      created_at: at,
-      updated_at: at,
-    };
-    await trx.insertInto('contacts').values(row).execute();
-    if (row.employer_id) await moveEmployment(trx, institutionId, row.id, row.employer_id, at);
-    const attributeChanges = await applyAttributes(trx, institutionId, row.id, attributes, true);
-    const consent = await applyAuthorizations(trx, institutionId, row.id, input.authorizations, at, true);
-    // Everything is known: the profile is assembled rather than read back.
-    const profile = profileFrom(row, {
-      history: row.employer_id ? [{ employerId: row.employer_id, name: employerName!, startedAt: at, endedAt: null }] : [],
-      attributes: Object.fromEntries(
-        [...attributes.entries()]
-          .filter(([, a]) => a.stored !== null)
-          .sort(([a], [b]) => (a < b ? -1 : 1))
-          .map(([key, a]) => [key, attributeValueOf(a.definition.type, a.stored!.valueText, a.stored!.valueNumber)]),
-      ),
-      authorizations: Object.fromEntries(
-        Object.entries(input.authorizations ?? {})
-          .sort(([a], [b]) => (a < b ? -1 : 1))
-          .map(([purpose, granted]) => [purpose, { granted, updatedAt: at }]),
-      ),
-    });
-    const fields = Object.keys(input).filter((k) => input[k as keyof ContactInput] !== undefined);
-    await record(
-      ctx,
-      trx,
-      row,
-      caller,
-      'contact.create',
-      { after: snapshotForAudit(profile), fields },
-      [
-        {
-          type: 'contact.created',
-          data: {
-            source,
-            attributes: attributeChanges.map((c) => c.field.slice('attributes.'.length)),
-            authorizations: consent.changes.map((c) => c.field.slice('authorizations.'.length)),
-            anyGranted: consent.anyGranted,
-          },
-        },
-      ],
-      at,
-    );
-    return profile;
+  const { columns, attributes, employerName } = await prepareWrite(
+    ctx,
+    trx,
+    institutionId,
+    { organizationId: caller.organizationId ?? undefined, ...input },
+    caller.organizationId,
+    opts.defaultRegion,
+  );
+  const row: Contact = {
+    // The directory relies on id order being creation order (schema.ts).
+    id: newId(now.getTime()),
+    institution_id: institutionId,
+    organization_id: columns.organization_id ?? null,
+    first_name: columns.first_name!,
+    last_name: columns.last_name!,
+    first_name_folded: columns.first_name_folded!,
+    last_name_folded: columns.last_name_folded!,
+    email: columns.email ?? null,
+    email_normalized: columns.email_normalized ?? null,
+    mobile_phone: columns.mobile_phone ?? null,
+    mobile_e164: columns.mobile_e164 ?? null,
+    ssn_hash_full: columns.ssn_hash_full ?? null,
+    ssn_hash_last6: columns.ssn_hash_last6 ?? null,
+    ssn_hash_last4: columns.ssn_hash_last4 ?? null,
+    employer_id: columns.employer_id ?? null,
+    owner_user_id: columns.owner_user_id ?? null,
+    visibility: columns.visibility ?? 'everyone',
+    approval_status: columns.approval_status ?? defaultApproval,
+    source,
+    opt_in_status: columns.opt_in_status ?? 'unknown',
+    opt_in_changed_at: columns.opt_in_status && columns.opt_in_status !== 'unknown' ? at : null,
+    created_at: at,
+    updated_at: at,
+  };
+  await trx.insertInto('contacts').values(row).execute();
+  if (row.employer_id) await moveEmployment(trx, institutionId, row.id, row.employer_id, at);
+  const attributeChanges = await applyAttributes(trx, institutionId, row.id, attributes, true);
+  const consent = await applyAuthorizations(trx, institutionId, row.id, input.authorizations, at, true);
+  // Everything is known: the profile is assembled rather than read back.
+  const profile = profileFrom(row, {
+    history: row.employer_id ? [{ employerId: row.employer_id, name: employerName!, startedAt: at, endedAt: null }] : [],
+    attributes: Object.fromEntries(
+      [...attributes.entries()]
+        .filter(([, a]) => a.stored !== null)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([key, a]) => [key, attributeValueOf(a.definition.type, a.stored!.valueText, a.stored!.valueNumber)]),
+    ),
+    authorizations: Object.fromEntries(
+      Object.entries(input.authorizations ?? {})
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([purpose, granted]) => [purpose, { granted, updatedAt: at }]),
+    ),
   });
+  const fields = Object.keys(input).filter((k) => input[k as keyof ContactInput] !== undefined);
+  await record(
+    ctx,
+    trx,
+    row,
+    caller,
+    'contact.create',
+    { after: snapshotForAudit(profile), fields },
+    [
+      {
+        type: 'contact.created',
+        data: {
+          source,
+          attributes: attributeChanges.map((c) => c.field.slice('attributes.'.length)),
+          authorizations: consent.changes.map((c) => c.field.slice('authorizations.'.length)),
+          anyGranted: consent.anyGranted,
+        },
+      },
+    ],
+    at,
+  );
+  return profile;
 }
 
 /** What the audit log keeps of a new contact (sealed with the contact's key). */
@@ -261,6 +289,7 @@ function snapshotForAudit(p: ContactProfile): Record<string, unknown> {
     lastName: p.lastName,
     email: p.email,
     mobilePhone: p.mobilePhone,
+    ssn: p.ssnOnFile ? SSN_ON_FILE : null,
     employerId: p.employer?.id ?? null,
     organizationId: p.organizationId,
     ownerUserId: p.ownerUserId,
@@ -297,6 +326,8 @@ export interface UpdateOptions {
   ifMatch?: string;
   /** audit action: contact.update for profile edits, contact.consent for the consent endpoint */
   action?: string;
+  /** extra audit meta (ids, never personal values), e.g. the application a merge came from */
+  auditMeta?: Record<string, unknown>;
 }
 
 /**
@@ -311,36 +342,48 @@ export async function updateContact(
   input: ContactInput,
   options: UpdateOptions = {},
 ): Promise<ContactProfile> {
+  return ctx.db.transaction().execute((trx) => updateContactIn(ctx, trx, institutionId, caller, contactId, input, options));
+}
+
+/** updateContact in the caller's transaction (a verified application merges with its verification). */
+export async function updateContactIn(
+  ctx: AppContext,
+  trx: Db,
+  institutionId: string,
+  caller: Caller,
+  contactId: string,
+  input: ContactInput,
+  options: UpdateOptions = {},
+): Promise<ContactProfile> {
   const now = ctx.clock.now();
-  return ctx.db.transaction().execute(async (trx) => {
-    const current = await findVisibleContact(trx, institutionId, caller.viewer, contactId, ctx.store.kind === 'postgres');
-    checkPrecondition(options.ifMatch, current);
-    const { columns, attributes } = await prepareWrite(trx, institutionId, input);
-    const scalarChanges = diffScalars(current, columns);
-    const at = nextUpdatedAt(current.updated_at, now);
+  const current = await findVisibleContact(trx, institutionId, caller.viewer, contactId, ctx.store.kind === 'postgres');
+  checkPrecondition(options.ifMatch, current);
+  await refuseFrozenEdit(trx, current, Object.keys(input).filter((k) => input[k as keyof ContactInput] !== undefined));
+  const { columns, attributes } = await prepareWrite(ctx, trx, institutionId, input);
+  const scalarChanges = diffScalars(current, columns);
+  const at = nextUpdatedAt(current.updated_at, now);
 
-    const employerChange = scalarChanges.find((c) => c.field === 'employerId');
-    if (employerChange) await moveEmployment(trx, institutionId, contactId, (employerChange.after as string | null) ?? null, at);
-    const attributeChanges = await applyAttributes(trx, institutionId, contactId, attributes);
-    const consent = await applyAuthorizations(trx, institutionId, contactId, input.authorizations, at);
-    const changes = [...scalarChanges, ...attributeChanges, ...consent.changes];
-    if (changes.length === 0) return profileOf(trx, institutionId, current);
+  const employerChange = scalarChanges.find((c) => c.field === 'employerId');
+  if (employerChange) await moveEmployment(trx, institutionId, contactId, (employerChange.after as string | null) ?? null, at);
+  const attributeChanges = await applyAttributes(trx, institutionId, contactId, attributes);
+  const consent = await applyAuthorizations(trx, institutionId, contactId, input.authorizations, at);
+  const changes = [...scalarChanges, ...attributeChanges, ...consent.changes];
+  if (changes.length === 0) return profileOf(trx, institutionId, current);
 
-    const set: ContactColumns & { updated_at: string; opt_in_changed_at?: string } = { ...columns, updated_at: at };
-    if (scalarChanges.some((c) => c.field === 'optInStatus')) set.opt_in_changed_at = at;
-    await trx.updateTable('contacts').set(set).where('id', '=', contactId).execute();
-    const updated = { ...current, ...set };
+  const set: ContactColumns & { updated_at: string; opt_in_changed_at?: string } = { ...columns, updated_at: at };
+  if (scalarChanges.some((c) => c.field === 'optInStatus')) set.opt_in_changed_at = at;
+  await trx.updateTable('contacts').set(set).where('id', '=', contactId).execute();
+  const updated = { ...current, ...set };
 
-    await record(
-      ctx,
-      trx,
-      updated,
-      caller,
-      options.action ?? 'contact.update',
-      { ...auditPayload(changes), fields: changes.map((c) => c.field) },
-      activityForChanges(changes, consent.anyGranted),
-      at,
-    );
-    return profileOf(trx, institutionId, updated);
-  });
+  await record(
+    ctx,
+    trx,
+    updated,
+    caller,
+    options.action ?? 'contact.update',
+    { ...auditPayload(changes), fields: changes.map((c) => c.field), meta: options.auditMeta },
+    activityForChanges(changes, consent.anyGranted),
+    at,
+  );
+  return profileOf(trx, institutionId, updated);
 }

@@ -7,7 +7,7 @@ import { chooseDriver, type DriverCandidate } from './directory-plan.ts';
 import type { Page } from './employers.ts';
 import { emailSearchKey, foldName } from './normalize.ts';
 import { prefixRange } from './prefix.ts';
-import { visibleTo, type Viewer } from './visibility.ts';
+import { isDisabled, visibleTo, type Viewer } from './visibility.ts';
 
 export type { AttributeFilter };
 
@@ -28,6 +28,8 @@ export interface DirectoryFilters {
   visibility?: Visibility;
   /** without it, rejected contacts are left out (seed 001: rejecting removes from the directory) */
   approvalStatus?: ApprovalStatus;
+  /** active (default): leaves out disabled (soft-deleted) contacts; disabled: only those; any: both */
+  lifecycle?: 'active' | 'disabled' | 'any';
   source?: ContactSource;
   optInStatus?: OptInStatus;
   createdFrom?: string;
@@ -222,6 +224,12 @@ export async function directoryQuery(
   q = filters.approvalStatus
     ? q.where('contacts.approval_status', '=', filters.approvalStatus)
     : q.where('contacts.approval_status', '!=', 'rejected');
+  if (filters.lifecycle === 'disabled') {
+    q = q.where('contacts.id', 'in', (eb) => eb.selectFrom('disabled_contacts').select('disabled_contacts.contact_id').where('disabled_contacts.institution_id', '=', institutionId));
+  } else if (filters.lifecycle !== 'any' && viewer.seeStaffOnly) {
+    // (visibleTo already leaves disabled contacts out for everyone else)
+    q = q.where((eb) => eb.not(isDisabled(eb)));
+  }
   if (filters.source) q = q.where('contacts.source', '=', filters.source);
   if (filters.optInStatus) q = q.where('contacts.opt_in_status', '=', filters.optInStatus);
   if (filters.createdFrom) q = q.where(createdCol, '>=', new Date(filters.createdFrom).toISOString());

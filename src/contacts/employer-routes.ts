@@ -14,6 +14,7 @@ const employerContactView = z.object({
   lastName: z.string(),
   since: z.string().nullable(),
   endedAt: z.string().nullable(),
+  currentEmployer: z.object({ id: z.string(), name: z.string() }).nullable().describe('where the contact works now ("Inactive" once archived)'),
 });
 const nameBody = z.strictObject({ name: z.string().max(200) });
 

@@ -59,7 +59,7 @@ describeEachEngine('employers and employment history', (h) => {
     const current = await api.get(`/api/employers/${acme.id}/contacts`);
     expect(current.items.map((c: { id: string }) => c.id)).toEqual([bob.id]);
     const former = await api.get(`/api/employers/${acme.id}/contacts?status=former`);
-    expect(former.items).toEqual([{ id: ada.id, firstName: 'Ada', lastName: 'Lovelace', since: joined, endedAt: left }]);
+    expect(former.items).toEqual([{ id: ada.id, firstName: 'Ada', lastName: 'Lovelace', since: joined, endedAt: left, currentEmployer: { id: inactive.id, name: 'Inactive' } }]);
     expect((await api.get(`/api/employers/${inactive.id}/contacts`)).items.map((c: { id: string }) => c.id)).toEqual([ada.id]);
     expect((await api.list(`employerId=${inactive.id}`)).items.map((c: { id: string }) => c.id)).toEqual([ada.id]);
 

@@ -123,6 +123,8 @@ export interface EmployerContactView {
   /** when the contact joined this employer (current) or left it (former) */
   since: string | null;
   endedAt: string | null;
+  /** where the contact works now: a former contact archived to "Inactive" shows as such (seed 001) */
+  currentEmployer: { id: string; name: string } | null;
 }
 
 /**
@@ -139,7 +141,8 @@ export async function employerContacts(
   await getEmployer(db, institutionId, employerId);
   let q = db
     .selectFrom('contacts')
-    .select(['contacts.id', 'contacts.first_name', 'contacts.last_name', 'contacts.last_name_folded'])
+    .leftJoin('employers as current', 'current.id', 'contacts.employer_id')
+    .select(['contacts.id', 'contacts.first_name', 'contacts.last_name', 'contacts.last_name_folded', 'contacts.employer_id', 'current.name as current_name'])
     .where('contacts.institution_id', '=', institutionId)
     .where(visibleTo(viewer));
   if (opts.status === 'current') {
@@ -175,6 +178,7 @@ export async function employerContacts(
       lastName: r.last_name,
       since: latest.get(r.id)?.started_at ?? null,
       endedAt: opts.status === 'former' ? (latest.get(r.id)?.ended_at ?? null) : null,
+      currentEmployer: r.employer_id && r.current_name ? { id: r.employer_id, name: r.current_name } : null,
     })),
     nextCursor: rows.length > opts.limit && last ? encodeCursor(`employer-${opts.status}`, [last.last_name_folded, last.id]) : null,
   };

@@ -66,13 +66,21 @@ describe('normalizeEmail', () => {
 describe('phones', () => {
   it.each([
     ['+41 79 123 45 67', '+41791234567'],
-    ['+1 (555) 123-4567', '+15551234567'],
+    ['+1 (202) 555-0123', '+12025550123'],
+    ['(202) 555-0123', '+12025550123'],
     ['+33.6.12.34.56.78', '+33612345678'],
     ['079 123 45 67', null],
+    ['+1 (555) 123-4567', null],
     ['+0 12345678', null],
     ['+1234567', null],
     ['+1234567890123456', null],
-  ])('%j → E.164 %j', (raw, e164) => expect(mobileToE164(raw)).toBe(e164));
+  ])('%j → E.164 %j (default region US)', (raw, e164) => expect(mobileToE164(raw)).toBe(e164));
+
+  it("reads national numbers in the institution's region", () => {
+    expect(mobileToE164('079 123 45 67', 'CH')).toBe('+41791234567');
+    expect(mobileToE164('06 12 34 56 78', 'FR')).toBe('+33612345678');
+    expect(mobileToE164('06 12 34 56 78', 'US')).toBeNull();
+  });
 
   it.each([
     ['+41 79 123 45 67', true],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 
 /**
  * Normalisation shared by storage, the directory and (later) duplicate matching: a value is
@@ -70,12 +71,28 @@ export function isPlausiblePhone(raw: string): boolean {
   return raw.length <= 40 && phoneCharacters.test(raw.trim()) && digits.length >= 4 && digits.length <= 20;
 }
 
+// Longer inputs are not phone numbers; the cap also bounds the parser's work.
+const MAX_PHONE_INPUT = 40;
+
+export type ParsedPhone = { e164: string } | { error: 'invalid' | 'extension' };
+
 /**
- * The E.164 form of a mobile number, or null when it cannot be known. For now only numbers
- * already written internationally (+ and 8 to 15 digits, separators allowed) qualify; the
- * intake issue swaps this one function for libphonenumber with the institution's default region.
+ * The one phone parser every path uses (contact writes, applications, imports, duplicate
+ * matching), so equal numbers always meet: libphonenumber with its full metadata, national
+ * numbers ("06 12 34 56 78") read in the institution's default region. Landlines are accepted:
+ * the field is for matching and contact, and refusing a real number would only push people to
+ * leave it out.
  */
-export function mobileToE164(raw: string, _defaultRegion?: string | null): string | null {
-  const compact = raw.trim().replace(/[\s().\-/]/g, '');
-  return /^\+[1-9]\d{7,14}$/.test(compact) ? compact : null;
+export function parsePhone(raw: string, defaultRegion: CountryCode = 'US'): ParsedPhone {
+  if (raw.length > MAX_PHONE_INPUT) return { error: 'invalid' };
+  const parsed = parsePhoneNumberFromString(raw.trim(), defaultRegion);
+  if (!parsed || !parsed.isValid()) return { error: 'invalid' };
+  if (parsed.ext) return { error: 'extension' };
+  return { e164: parsed.number };
+}
+
+/** The E.164 form of a phone number, or null when it is not a valid number in `defaultRegion`'s reading. */
+export function mobileToE164(raw: string, defaultRegion: CountryCode = 'US'): string | null {
+  const parsed = parsePhone(raw, defaultRegion);
+  return 'e164' in parsed ? parsed.e164 : null;
 }

@@ -6,6 +6,7 @@ import { recordAudit } from '../audit/audit-log.ts';
 import { recordActivity } from '../activity/events.ts';
 import { notFound } from '../http/problem.ts';
 import { findVisibleContact } from './contact-profile.ts';
+import { refuseFrozenEdit } from '../lifecycle/freeze.ts';
 import type { Caller } from './contacts.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { Page } from './employers.ts';
@@ -194,6 +195,7 @@ export async function createRelated(
   const at = now.toISOString();
   return ctx.db.transaction().execute(async (trx) => {
     const contact = await findVisibleContact(trx, institutionId, caller.viewer, contactId);
+    await refuseFrozenEdit(trx, contact, [kind.path]);
     const row: Row = {
       id: newId(now.getTime()),
       institution_id: institutionId,
@@ -224,6 +226,7 @@ export async function updateRelated(
   const at = ctx.clock.now().toISOString();
   return ctx.db.transaction().execute(async (trx) => {
     const contact = await findVisibleContact(trx, institutionId, caller.viewer, contactId);
+    await refuseFrozenEdit(trx, contact, [kind.path]);
     const current = await findRecord(trx, kind, institutionId, contactId, recordId);
     const changed = kind.fields.filter((f) => patch[f.api] !== undefined && toColumn(f, patch[f.api]) !== current[f.column]);
     if (changed.length === 0) return viewOf(kind, current);
@@ -267,6 +270,7 @@ export async function deleteRelated(
   const at = ctx.clock.now().toISOString();
   await ctx.db.transaction().execute(async (trx) => {
     const contact = await findVisibleContact(trx, institutionId, caller.viewer, contactId);
+    await refuseFrozenEdit(trx, contact, [kind.path]);
     const current = await findRecord(trx, kind, institutionId, contactId, recordId);
     await untyped(trx).deleteFrom(kind.table).where('id', '=', recordId).execute();
     await track(ctx, trx, kind, caller, contact, recordId, { action: 'delete', before: contentOf(viewOf(kind, current), kind.fields), events: [`${kind.entity}.deleted`] }, at);

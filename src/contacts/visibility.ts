@@ -35,9 +35,15 @@ export function canSee(viewer: Viewer, contact: { visibility: Visibility; owner_
   }
 }
 
+/** Contacts whose account was deleted (soft delete, src/lifecycle): a probe of a small table's key. */
+export function isDisabled(eb: ExpressionBuilder<Database, 'contacts'>): Expression<SqlBool> {
+  return eb.exists(eb.selectFrom('disabled_contacts').select('disabled_contacts.contact_id').whereRef('disabled_contacts.contact_id', '=', 'contacts.id'));
+}
+
 /**
  * The same rule as a where-clause on `contacts`, used by every query that reads contacts, so a
  * contact the caller may not see is simply not found (404), exactly like another tenant's.
+ * Disabled contacts are seen by staff only (who may restore them).
  */
 export function visibleTo(viewer: Viewer) {
   return (eb: ExpressionBuilder<Database, 'contacts'>): Expression<SqlBool> => {
@@ -47,6 +53,6 @@ export function visibleTo(viewer: Viewer) {
     if (viewer.seeAllOwners) allowed.push(eb('contacts.visibility', '=', 'owner_only'));
     else if (viewer.userId !== null)
       allowed.push(eb.and([eb('contacts.visibility', '=', 'owner_only'), eb('contacts.owner_user_id', '=', viewer.userId)]));
-    return eb.or(allowed);
+    return viewer.seeStaffOnly ? eb.or(allowed) : eb.and([eb.or(allowed), eb.not(isDisabled(eb))]);
   };
 }

@@ -307,7 +307,399 @@ export interface OutboxMessagesTable {
   sent_at: Timestamp | null;
 }
 
+/** uploading: the file is still arriving; pending: waiting for a worker */
+export const importStatuses = ['uploading', 'pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type ImportStatus = (typeof importStatuses)[number];
+export const duplicatePolicies = ['skip', 'fill_empty', 'overwrite'] as const;
+export type DuplicatePolicy = (typeof duplicatePolicies)[number];
+
+export interface ImportsTable {
+  id: string;
+  institution_id: string;
+  /** where contacts the import creates are recorded as coming from (a row's own organization column wins) */
+  organization_id: string | null;
+  job_id: string | null;
+  created_by: string | null;
+  actor_label: string;
+  file_name: string;
+  file_bytes: number;
+  file_sha256: string;
+  /** 'db': uploaded, held in import_file_chunks; 'path': a local file read in place (CLI) */
+  storage: 'db' | 'path';
+  file_path: string | null;
+  /** JSON: header → field (or null to leave the column out), over the automatic mapping */
+  mapping: string;
+  /** JSON: the resolved mapping (column, header, field), once the header was read */
+  columns: string | null;
+  on_duplicate: DuplicatePolicy;
+  status: ImportStatus;
+  rows_total: number | null;
+  /** the checkpoint: data rows fully handled, committed with the chunk that handled them */
+  rows_done: number;
+  created_count: number;
+  updated_count: number;
+  duplicate_count: number;
+  invalid_count: number;
+  suppressed_count: number;
+  blank_count: number;
+  error: string | null;
+  created_at: Timestamp;
+  started_at: Timestamp | null;
+  updated_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+export interface ImportFileChunksTable {
+  import_id: string;
+  seq: number;
+  data: Buffer;
+}
+
+export interface ImportErrorsTable {
+  import_id: string;
+  /** the record's row in the file, the header being row 1 (as a spreadsheet numbers it) */
+  row_number: number;
+  seq: number;
+  field: string;
+  message: string;
+}
+
+export const possibleDuplicateStatuses = ['open', 'dismissed'] as const;
+export type PossibleDuplicateStatus = (typeof possibleDuplicateStatuses)[number];
+
+export interface PossibleDuplicatesTable {
+  id: string;
+  institution_id: string;
+  /** contact_a_id < contact_b_id */
+  contact_a_id: string;
+  contact_b_id: string;
+  score: number;
+  reasons: string; // JSON array of reason codes and texts, no personal values
+  status: PossibleDuplicateStatus;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  dismissed_by: string | null;
+  dismissed_at: Timestamp | null;
+}
+
+export const applicationMergePolicies = ['fill_empty', 'overwrite'] as const;
+export type ApplicationMergePolicy = (typeof applicationMergePolicies)[number];
+
+export interface ApplicationFormsTable {
+  id: string;
+  institution_id: string;
+  /** the organization whose board the form belongs to; contacts it creates are recorded as coming from it */
+  organization_id: string;
+  /** the job board the form is published on, when it is one */
+  job_board: string | null;
+  name: string;
+  fields: string; // JSON array of { field, required }
+  /** JSON DuplicateRule overriding the institution's; null follows the institution's rule */
+  duplicate_rule: string | null;
+  verification_enabled: Flag;
+  /** what a verified application does to the existing profile */
+  merge_policy: ApplicationMergePolicy;
+  active: Flag;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** created: made a new contact; attached: added to an existing one, profile untouched; pending_verification: waits for the emailed code; merged: code entered, merged per the form's policy */
+export const applicationStatuses = ['created', 'attached', 'pending_verification', 'merged'] as const;
+export type ApplicationStatus = (typeof applicationStatuses)[number];
+
+export interface ApplicationsTable {
+  id: string;
+  institution_id: string;
+  form_id: string | null;
+  contact_id: string;
+  organization_id: string | null;
+  status: ApplicationStatus;
+  /** what the applicant entered (SSN only as hashes), sealed with the contact's data key */
+  submitted_enc: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ApplicationVerificationsTable {
+  id: string;
+  institution_id: string;
+  application_id: string;
+  /** keyed hash of the current code (bound to this verification); never the code */
+  code_hash: string;
+  issued_at: Timestamp;
+  attempts: number;
+  resends: number;
+  status: 'pending' | 'verified';
+  created_at: Timestamp;
+  verified_at: Timestamp | null;
+}
+
+export const sequenceStatuses = ['draft', 'active', 'paused', 'archived'] as const;
+export type SequenceStatus = (typeof sequenceStatuses)[number];
+export const enrollmentStatuses = ['active', 'finished', 'stopped'] as const;
+export type EnrollmentStatus = (typeof enrollmentStatuses)[number];
+export const stepStatuses = ['pending', 'scheduled', 'sent', 'opened', 'replied', 'bounced', 'skipped'] as const;
+export type StepStatus = (typeof stepStatuses)[number];
+
+export interface ProjectsTable {
+  id: string;
+  institution_id: string;
+  /** the owner's organization when the project was created: a team's full export takes its projects */
+  organization_id: string | null;
+  name: string;
+  description: string | null;
+  owner_user_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ProjectContactsTable {
+  project_id: string;
+  contact_id: string;
+  institution_id: string;
+  added_by: string | null;
+  added_at: Timestamp;
+}
+
+export interface SequencesTable {
+  id: string;
+  institution_id: string;
+  organization_id: string | null;
+  name: string;
+  status: SequenceStatus;
+  owner_user_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SequenceStepsTable {
+  id: string;
+  sequence_id: string;
+  institution_id: string;
+  /** 1, 2, 3… */
+  position: number;
+  subject: string;
+  body: string;
+  /** days to wait after the previous step (after enrollment for the first) */
+  delay_days: number;
+}
+
+export interface SequenceEnrollmentsTable {
+  id: string;
+  sequence_id: string;
+  contact_id: string;
+  institution_id: string;
+  status: EnrollmentStatus;
+  enrolled_by: string | null;
+  enrolled_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SequenceStepStatusesTable {
+  enrollment_id: string;
+  step_id: string;
+  institution_id: string;
+  status: StepStatus;
+  updated_at: Timestamp;
+}
+
+export const exportKinds = ['self_serve', 'request', 'subject_access'] as const;
+export type ExportKind = (typeof exportKinds)[number];
+export const exportFormats = ['csv', 'json'] as const;
+export type ExportFormat = (typeof exportFormats)[number];
+export const exportStatuses = [
+  'submitted',
+  'awaiting_approval',
+  'approved',
+  'producing',
+  'ready',
+  'downloaded',
+  'expired',
+  'destroyed',
+  'refused',
+  'failed',
+] as const;
+export type ExportStatus = (typeof exportStatuses)[number];
+
+export interface ExportsTable {
+  id: string;
+  institution_id: string;
+  /** the team (organization) a request is for; the requester's own for self-serve */
+  organization_id: string | null;
+  kind: ExportKind;
+  /** JSON: what is exported (filters, project, sequence, team, subject); scrubbed of values when destroyed */
+  scope: string;
+  format: ExportFormat;
+  status: ExportStatus;
+  reason: string | null;
+  /** the request is for an agency contract's data (always refused) */
+  agency: Flag;
+  requested_by: string | null;
+  requester_label: string;
+  /** subject access: the person whose data it is */
+  contact_id: string | null;
+  /** who receives the one-time link */
+  deliver_to: 'requester' | 'contact';
+  /** JSON: the requester's visibility (Viewer) when they asked */
+  viewer: string;
+  approver_role: 'automatic' | 'support' | 'csm' | null;
+  decided_by: string | null;
+  decided_at: Timestamp | null;
+  decision_note: string | null;
+  refusal_rule: string | null;
+  refusal_message: string | null;
+  job_id: string | null;
+  row_count: number | null;
+  file_bytes: number | null;
+  /** keyed hash of the one-time link token; the token itself is never stored */
+  token_hash: string | null;
+  link_expires_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  ready_at: Timestamp | null;
+  downloaded_at: Timestamp | null;
+  destroyed_at: Timestamp | null;
+}
+
+export interface ExportKeysTable {
+  export_id: string;
+  /** the file's AES-256-GCM key, wrapped with the master key */
+  wrapped_key: string;
+  created_at: Timestamp;
+}
+
+export interface SubjectAccessRequestsTable {
+  id: string;
+  institution_id: string;
+  /** keyed hash of the normalised address: the address itself is not kept */
+  email_hash: string;
+  /** null when no code was sent (the address matched nobody) */
+  code_hash: string | null;
+  attempts: number;
+  issued_at: Timestamp;
+  verified_at: Timestamp | null;
+  export_id: string | null;
+}
+
+/** lifecycle (0003): how a contact came to be disabled */
+export const disabledVia = ['self_service', 'staff', 'bulk'] as const;
+export type DisabledVia = (typeof disabledVia)[number];
+
+export interface DisabledContactsTable {
+  contact_id: string;
+  institution_id: string;
+  disabled_at: Timestamp;
+  disabled_by: string | null;
+  via: DisabledVia;
+}
+
+/** what archiving changed, so that reviving puts it back */
+export interface ContactArchivesTable {
+  contact_id: string;
+  institution_id: string;
+  previous_employer_id: string | null;
+  previous_visibility: Visibility | null;
+  set_employer: Flag;
+  set_do_not_email: Flag;
+  set_visibility: Flag;
+  archived_at: Timestamp;
+  archived_by: string | null;
+}
+
+export interface ContactAccessCodesTable {
+  id: string;
+  institution_id: string;
+  contact_id: string;
+  /** keyed hash bound to this row's id; never the code */
+  code_hash: string;
+  attempts: number;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+}
+
+export interface ContactSessionsTable {
+  /** keyed hash of the session token */
+  id: string;
+  institution_id: string;
+  contact_id: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export const suppressionKinds = ['email', 'mobile'] as const;
+export type SuppressionKind = (typeof suppressionKinds)[number];
+
+export interface SuppressionEntriesTable {
+  institution_id: string;
+  kind: SuppressionKind;
+  /** keyed hash (piiHashKey) of the normalised value */
+  value_hash: string;
+  created_at: Timestamp;
+}
+
+export interface ErasureNoticesTable {
+  outbox_id: string;
+  institution_id: string;
+  created_at: Timestamp;
+}
+
+export interface BulkJobItemsTable {
+  job_id: string;
+  contact_id: string;
+}
+
+export interface WebhookSubscriptionsTable {
+  id: string;
+  institution_id: string;
+  url: string;
+  description: string | null;
+  events: string; // JSON array of event types
+  secret_sealed: string;
+  active: Flag;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export const webhookDeliveryStatuses = ['pending', 'delivering', 'delivered', 'failed'] as const;
+export type WebhookDeliveryStatus = (typeof webhookDeliveryStatuses)[number];
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  institution_id: string;
+  subscription_id: string;
+  event_id: string;
+  event_type: string;
+  payload: string; // JSON, ids only
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  next_attempt_at: Timestamp;
+  lease_expires_at: Timestamp | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  delivered_at: Timestamp | null;
+}
+
 export interface Database {
+  projects: ProjectsTable;
+  project_contacts: ProjectContactsTable;
+  sequences: SequencesTable;
+  sequence_steps: SequenceStepsTable;
+  sequence_enrollments: SequenceEnrollmentsTable;
+  sequence_step_statuses: SequenceStepStatusesTable;
+  exports: ExportsTable;
+  export_keys: ExportKeysTable;
+  subject_access_requests: SubjectAccessRequestsTable;
+  application_forms: ApplicationFormsTable;
+  applications: ApplicationsTable;
+  application_verifications: ApplicationVerificationsTable;
+  imports: ImportsTable;
+  import_file_chunks: ImportFileChunksTable;
+  import_errors: ImportErrorsTable;
+  possible_duplicates: PossibleDuplicatesTable;
   jobs: JobsTable;
   outbox_messages: OutboxMessagesTable;
   institutions: InstitutionsTable;
@@ -330,6 +722,15 @@ export interface Database {
   audit_chain_heads: AuditChainHeadsTable;
   data_keys: DataKeysTable;
   idempotency_keys: IdempotencyKeysTable;
+  disabled_contacts: DisabledContactsTable;
+  contact_archives: ContactArchivesTable;
+  contact_access_codes: ContactAccessCodesTable;
+  contact_sessions: ContactSessionsTable;
+  suppression_entries: SuppressionEntriesTable;
+  bulk_job_items: BulkJobItemsTable;
+  erasure_notices: ErasureNoticesTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type Contact = Selectable<ContactsTable>;

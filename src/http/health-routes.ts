@@ -4,8 +4,6 @@ import { currentMigration } from '../db/migrate.ts';
 import type { App } from './app.ts';
 
 export async function healthRoutes(app: App, ctx: AppContext): Promise<void> {
-  // Until the console is mounted here, the root leads to the browsable API documentation.
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/api/docs'));
   app.get(
     '/api/health',
     {

@@ -1,9 +1,17 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.ts';
 import * as m0002 from './0002_jobs_and_outbox.ts';
+import * as m0003 from './0003_lifecycle.ts';
+import * as m0004 from './0004_applications.ts';
+import * as m0005 from './0005_imports.ts';
+import * as m0006 from './0006_exports.ts';
 
 /** Every migration, in order. Both engines run this one list. */
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_jobs_and_outbox': m0002,
+  '0003_lifecycle': m0003,
+  '0004_applications': m0004,
+  '0005_imports': m0005,
+  '0006_exports': m0006,
 };

@@ -1,5 +1,5 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
-import { foldName, normalizeEmail as normalizeStoredEmail } from '../../contacts/normalize.ts';
+import type { CountryCode } from 'libphonenumber-js/max';
+import { foldName, normalizeEmail as normalizeStoredEmail, parsePhone } from '../../contacts/normalize.ts';
 import { keyedHash } from '../../security/server-secret.ts';
 
 /**
@@ -31,25 +31,18 @@ export function normalizeEmail(raw: string): { email: string } | FieldError {
   return email === null ? { field: 'email', message: 'Enter a valid email address, like name@example.com.' } : { email };
 }
 
-// Longer inputs are not phone numbers; the cap also bounds the parser's work.
-const MAX_PHONE_INPUT = 40;
-
 /**
  * E.164 form of a phone number; national numbers ("06 12 34 56 78") are read in the institution's
- * default region. Validity uses libphonenumber's full metadata (digit patterns, not only length).
- * Landlines are accepted: the field is for matching and contact, and refusing a real number
- * would only push applicants to leave it out.
+ * default region. The parsing is contacts/normalize.ts parsePhone, the one every write uses.
  */
 export function normalizeMobile(raw: string, defaultRegion: CountryCode): { e164: string } | FieldError {
-  const invalid: FieldError = {
+  const parsed = parsePhone(raw, defaultRegion);
+  if ('e164' in parsed) return parsed;
+  if (parsed.error === 'extension') return { field: 'mobilePhone', message: 'Enter a mobile phone number without an extension.' };
+  return {
     field: 'mobilePhone',
     message: 'Enter a valid mobile phone number, with the country code (e.g. +1 or +33) if it is not a local number.',
   };
-  if (raw.length > MAX_PHONE_INPUT) return invalid;
-  const parsed = parsePhoneNumberFromString(raw.trim(), defaultRegion);
-  if (!parsed || !parsed.isValid()) return invalid;
-  if (parsed.ext) return { field: 'mobilePhone', message: 'Enter a mobile phone number without an extension.' };
-  return { e164: parsed.number };
 }
 
 /**

@@ -1,0 +1,69 @@
+import type { Db } from '../context.ts';
+import type { Contact } from '../db/schema.ts';
+import { visibleTo, type Viewer } from '../contacts/visibility.ts';
+import type { LifecycleState } from './rules.ts';
+
+export interface LoadedContact {
+  id: string;
+  state: LifecycleState;
+  /** the row, when the contact exists and the viewer may see it */
+  row: Contact | null;
+  archive: { previousEmployerId: string | null; previousVisibility: string | null; setEmployer: boolean; setDoNotEmail: boolean; setVisibility: boolean } | null;
+  disabledAt: string | null;
+}
+
+/**
+ * The lifecycle state of many contacts at once (a bulk chunk or one contact): rows the viewer may
+ * see in this institution, whether each is disabled or archived, and for ids that are gone,
+ * whether the audit log says they were deleted or expunged (so a repeat is a no-op, not a 404).
+ * `lock` takes row locks on PostgreSQL so concurrent actions on the same contacts serialise.
+ */
+export async function loadContacts(db: Db, institutionId: string, viewer: Viewer, ids: string[], lock = false): Promise<LoadedContact[]> {
+  if (ids.length === 0) return [];
+  let q = db.selectFrom('contacts').selectAll().where('institution_id', '=', institutionId).where('id', 'in', ids).where(visibleTo(viewer));
+  if (lock) q = q.forUpdate();
+  const rows = new Map((await q.execute()).map((r) => [r.id, r]));
+  const present = [...rows.keys()];
+  const disabled = new Map(
+    present.length
+      ? (await db.selectFrom('disabled_contacts').select(['contact_id', 'disabled_at']).where('contact_id', 'in', present).execute()).map((d) => [d.contact_id, d.disabled_at])
+      : [],
+  );
+  const archives = new Map(
+    present.length ? (await db.selectFrom('contact_archives').selectAll().where('contact_id', 'in', present).execute()).map((a) => [a.contact_id, a]) : [],
+  );
+  const missing = ids.filter((id) => !rows.has(id));
+  const erased = new Map<string, 'deleted' | 'expunged'>();
+  if (missing.length) {
+    // Only this institution's chain is searched: another tenant's erased id stays a plain 404.
+    const entries = await db
+      .selectFrom('audit_log')
+      .select(['target_id', 'action'])
+      .where('chain', '=', institutionId)
+      .where('target_id', 'in', missing)
+      .where('action', 'in', ['contact.delete', 'contact.expunge'])
+      .orderBy('seq')
+      .execute();
+    for (const e of entries) erased.set(e.target_id!, e.action === 'contact.expunge' ? 'expunged' : 'deleted');
+  }
+  return ids.map((id) => {
+    const row = rows.get(id) ?? null;
+    if (!row) return { id, row: null, archive: null, disabledAt: null, state: { exists: false, erased: erased.get(id) ?? null } };
+    const a = archives.get(id);
+    return {
+      id,
+      row,
+      disabledAt: disabled.get(id) ?? null,
+      archive: a
+        ? {
+            previousEmployerId: a.previous_employer_id,
+            previousVisibility: a.previous_visibility,
+            setEmployer: a.set_employer === 1,
+            setDoNotEmail: a.set_do_not_email === 1,
+            setVisibility: a.set_visibility === 1,
+          }
+        : null,
+      state: { exists: true, disabled: disabled.has(id), approval: row.approval_status, archived: archives.has(id) },
+    };
+  });
+}

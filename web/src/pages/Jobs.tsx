@@ -1,0 +1,90 @@
+import { useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api } from '../api.ts';
+import { Badge, ConfirmDialog, Empty, FormError, Loading, formatDate, label } from '../components.tsx';
+import type { Job } from '../types.ts';
+
+export function Progress({ job }: { job: Job }) {
+  const pct = job.progress.percent ?? (job.status === 'succeeded' ? 100 : null);
+  return (
+    <div className="progress-wrap">
+      <progress max={100} value={pct ?? undefined} aria-label={`${label(job.kind)} progress`} />
+      <span className="muted">
+        {job.progress.done}
+        {job.progress.total !== null ? ` / ${job.progress.total}` : ''}
+        {pct !== null ? ` (${Math.round(pct)}%)` : ''}
+      </span>
+    </div>
+  );
+}
+
+export function JobsPage() {
+  const queryClient = useQueryClient();
+  const jobs = useQuery({
+    queryKey: ['jobs'],
+    queryFn: () => api.get<{ items: Job[] }>('/api/jobs', { limit: 100 }),
+    refetchInterval: (q) => (q.state.data?.items.some((j) => j.status === 'queued' || j.status === 'running') ? 1000 : 10000),
+  });
+  const [cancelling, setCancelling] = useState<Job | null>(null);
+  const cancel = useMutation({
+    mutationFn: (j: Job) => api.post(`/api/jobs/${j.id}/cancel`),
+    onSuccess: () => {
+      setCancelling(null);
+      queryClient.invalidateQueries({ queryKey: ['jobs'] });
+    },
+  });
+  return (
+    <section>
+      <h1>Background jobs</h1>
+      <FormError error={jobs.error} />
+      {jobs.isPending ? (
+        <Loading />
+      ) : jobs.data?.items.length === 0 ? (
+        <Empty>No jobs yet.</Empty>
+      ) : (
+        <div className="table-scroll">
+          <table className="table" aria-label="Jobs">
+            <thead>
+              <tr>
+                <th scope="col">Kind</th>
+                <th scope="col">Status</th>
+                <th scope="col">Progress</th>
+                <th scope="col">Started</th>
+                <th scope="col">Finished</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {jobs.data?.items.map((j) => (
+                <tr key={j.id}>
+                  <td>{label(j.kind.replace(/[._]/g, ' '))}</td>
+                  <td>
+                    <Badge value={j.status} />
+                    {j.error && <div className="field-error">{j.error}</div>}
+                  </td>
+                  <td>
+                    <Progress job={j} />
+                  </td>
+                  <td>{formatDate(j.createdAt)}</td>
+                  <td>{formatDate(j.finishedAt)}</td>
+                  <td>
+                    {(j.status === 'queued' || j.status === 'running') && (
+                      <button type="button" className="link-button danger-text" onClick={() => setCancelling(j)}>
+                        Cancel
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <ConfirmDialog open={cancelling !== null} title="Cancel this job?" confirmLabel="Cancel job" busy={cancel.isPending} error={cancel.error} onCancel={() => setCancelling(null)} onConfirm={() => cancelling && cancel.mutate(cancelling)}>
+        <p>The job stops at its next checkpoint. Work it has already committed stays; nothing is rolled back.</p>
+      </ConfirmDialog>
+    </section>
+  );
+}
