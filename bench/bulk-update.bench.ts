@@ -13,9 +13,11 @@ import { systemActor } from '../src/audit/audit-log.ts';
 import { systemViewer } from '../src/contacts/visibility.ts';
 import { seal } from '../src/security/aead.ts';
 import { secretsFrom } from '../src/security/server-secret.ts';
-import { startBulkJob, runBulkJob, BULK_JOB_KIND } from '../src/lifecycle/bulk/bulk-job.ts';
+import { startBulkJob, runBulkJob, BULK_CACHE_KIB, BULK_JOB_KIND, BULK_WAL_AUTOCHECKPOINT } from '../src/lifecycle/bulk/bulk-job.ts';
 import { claimNextJob, completeJob } from '../src/jobs/queue.ts';
-import { generateDirectory, programs } from './generate-contacts.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import { foldName } from '../src/contacts/normalize.ts';
+import { emailOf, lastNameOf, programs, rng } from './generate-contacts.ts';
 import { figure, type BenchFigure } from './result.ts';
 
 /**
@@ -29,12 +31,72 @@ import { figure, type BenchFigure } from './result.ts';
 const COUNT = Number(process.env.BENCH_BULK_CONTACTS ?? 1_000_000);
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
 const chosen = programs.slice(0, 5);
+const firstNames = ['Ada', 'Björn', 'Chloé', 'Dmitri', 'Émile', 'Farah', 'Grace', 'Hiro', 'Inès', 'José', 'Kofi', 'Léa', 'Mateo', 'Nia', 'Olga', 'Priya'];
+
+interface Generated {
+  institutionId: string;
+  attributeId: string;
+}
+
+/**
+ * COUNT contacts as Lethe lays them out: created over five years and inserted in that order (ids
+ * are UUIDv7 minted at creation, so id order is insertion order), each with a "program" choice
+ * attribute. The directory benchmark's generator inserts in random creation order, which puts
+ * id order and storage order at odds; a bulk job walks ids in order, so it gets its own file.
+ */
+async function generate(file: string): Promise<Generated> {
+  const metaFile = `${file}.json`;
+  if (fs.existsSync(file) && fs.existsSync(metaFile)) {
+    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
+    if (meta.count === COUNT) return meta;
+  }
+  fs.rmSync(file, { force: true });
+  const store = openSqlite(file);
+  await migrateToLatest(store);
+  await store.close();
+  const db = new SQLite(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  const now = '2026-01-01T00:00:00.000Z';
+  const institutionId = newId();
+  const organizationId = newId();
+  const attributeId = newId();
+  db.prepare(`insert into institutions (id, name, slug, settings, created_at) values (?, 'Bench University', 'bench', '{}', ?)`).run(institutionId, now);
+  db.prepare(`insert into organizations (id, institution_id, name, tier, email_domains, created_at) values (?, ?, 'Career Services', 'enterprise', '[]', ?)`).run(organizationId, institutionId, now);
+  db.prepare(`insert into attribute_definitions (id, institution_id, key, label, type, options, created_at) values (?, ?, 'program', 'Program', 'choice', ?, ?)`).run(attributeId, institutionId, JSON.stringify(programs), now);
+  const insertContact = db.prepare(`insert into contacts (id, institution_id, organization_id, first_name, last_name, first_name_folded, last_name_folded, email, email_normalized, visibility, approval_status, source, opt_in_status, created_at, updated_at)
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'approved', 'bulk_import', 'unknown', ?, ?)`);
+  const insertValue = db.prepare(`insert into contact_attribute_values (contact_id, attribute_id, institution_id, value_text, value_number) values (?, ?, ?, ?, null)`);
+  const start = Date.parse(now) - 5 * 365 * 86_400_000;
+  const step = (5 * 365 * 86_400_000) / COUNT;
+  for (let from = 0; from < COUNT; from += 20_000) {
+    db.transaction(() => {
+      for (let i = from; i < Math.min(COUNT, from + 20_000); i++) {
+        const created = new Date(start + Math.floor(i * step));
+        const first = firstNames[i % firstNames.length];
+        const last = lastNameOf(i);
+        const v = rng(i)();
+        const visibility = v < 0.8 ? 'everyone' : v < 0.95 ? 'staff_only' : 'owner_only';
+        const id = newId(created.getTime());
+        insertContact.run(id, institutionId, organizationId, first, last, foldName(first), foldName(last), emailOf(i), emailOf(i), visibility, created.toISOString(), created.toISOString());
+        insertValue.run(id, attributeId, institutionId, programs[i % programs.length]);
+      }
+    })();
+    process.stderr.write(`\r  ${Math.min(COUNT, from + 20_000)} / ${COUNT}`);
+  }
+  process.stderr.write('\n');
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.exec('analyze');
+  db.close();
+  const meta = { count: COUNT, institutionId, attributeId };
+  fs.writeFileSync(metaFile, JSON.stringify(meta));
+  return meta;
+}
 
 export async function run(): Promise<BenchFigure[]> {
-  const cache = path.resolve(`bench/results/.directory-${COUNT}.db`);
+  const cache = path.resolve(`bench/results/.bulk-${COUNT}.db`);
   process.stderr.write(`generating ${COUNT} contacts (cached in ${cache})…\n`);
-  const meta = await generateDirectory(cache, COUNT, (n) => process.stderr.write(`\r  ${n} / ${COUNT}`));
-  process.stderr.write('\n');
+  const meta = await generate(cache);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-bench-bulk-'));
   const file = path.join(dir, 'lethe.db');
   try {
@@ -45,8 +107,13 @@ export async function run(): Promise<BenchFigure[]> {
     // Set-up (not timed): a "status" attribute, and the data key every contact created through
     // Lethe already has (its creation was audited), for the contacts the update takes.
     const raw = new SQLite(file);
+    // The same settings as the product's connection (src/db/connect.ts) during a bulk job, so the comparison is fair.
     raw.pragma('journal_mode = WAL');
     raw.pragma('synchronous = NORMAL');
+    raw.pragma('foreign_keys = ON');
+    raw.pragma('secure_delete = ON');
+    raw.pragma(`wal_autocheckpoint = ${BULK_WAL_AUTOCHECKPOINT}`);
+    raw.pragma(`cache_size = -${BULK_CACHE_KIB}`);
     const statusId = newId();
     const now = new Date().toISOString();
     raw.prepare(`insert into attribute_definitions (id, institution_id, key, label, type, options, created_at) values (?, ?, 'status', 'Status', 'text', null, ?)`).run(statusId, meta.institutionId, now);

@@ -160,7 +160,7 @@ export async function run(): Promise<BenchFigure[]> {
       p50_us: p(lethe, 50),
       baseline_p50_us: p(baseline, 50),
       duplicatesFound: found,
-      productDoes: 'findDuplicates: candidateLookups → one UNION ALL statement through Kysely, then isDuplicate',
+      productDoes: 'findDuplicates: candidateLookups → one UNION ALL statement (built by Kysely once per shape) through the Kysely executor, then isDuplicate',
       baselineIs: 'the same three indexed look-ups as prepared better-sqlite3 statements, same filter',
     }),
   ];

@@ -15,7 +15,7 @@ import { systemViewer } from '../src/contacts/visibility.ts';
 import { foldName } from '../src/contacts/normalize.ts';
 import { seal } from '../src/security/aead.ts';
 import { secretsFrom } from '../src/security/server-secret.ts';
-import { BULK_JOB_KIND, runBulkJob, startBulkJob } from '../src/lifecycle/bulk/bulk-job.ts';
+import { BULK_CACHE_KIB, BULK_JOB_KIND, BULK_WAL_AUTOCHECKPOINT, runBulkJob, startBulkJob } from '../src/lifecycle/bulk/bulk-job.ts';
 import { claimNextJob, completeJob } from '../src/jobs/queue.ts';
 import { figure, type BenchFigure } from './result.ts';
 
@@ -125,6 +125,8 @@ function baseline(file: string, targets: string[]): number {
   db.pragma('foreign_keys = ON');
   db.pragma('secure_delete = ON');
   db.pragma('synchronous = NORMAL');
+  db.pragma(`wal_autocheckpoint = ${BULK_WAL_AUTOCHECKPOINT}`);
+  db.pragma(`cache_size = -${BULK_CACHE_KIB}`);
   const t = performance.now();
   db.transaction(() => {
     for (let i = 0; i < targets.length; i += 500) {

@@ -143,6 +143,20 @@ describeEachEngine('application verification', (h) => {
     expect(entry.after).toMatchObject({ firstName: 'Adeline', lastName: 'Byron', email: typed });
   });
 
+  it('default message when a talent exists with the SSN: the code goes to that talent\'s address', async () => {
+    const s = await setUp({
+      rule: { identifier: 'email', lastName: false, ssn: 'full' },
+      fields: verifiedFields.map((f) => (f.field === 'ssn' ? { ...f, required: true } : f)),
+      existing: { ssn: '345-67-8901' },
+    });
+    const typed = `other.${s.id}@example.org`;
+    const res = await api.apply(s.form.id, { firstName: 'Ada', lastName: 'Lovelace', email: typed, ssn: '345678901' });
+    expect(res.statusCode, res.body).toBe(202);
+    expect(res.json()).toMatchObject({ outcome: 'default', message: VERIFICATION_MESSAGES.default });
+    await codeSentTo(s.email);
+    expect(mailsTo(typed)).toBe(0);
+  });
+
   it('"full stop" when a talent matches but no email was provided, and when the profile has no address to send a code to; nothing is stored', async () => {
     const mobileRule = { identifier: 'mobile', lastName: false, ssn: 'none' };
     const mobileFields = [
