@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { GroupCommitDriver, groupCommitDialect } from './group-commit.ts';
 import type { Database } from './schema.ts';
 
 export type EngineKind = 'sqlite' | 'postgres';
@@ -26,12 +27,11 @@ pg.types.setTypeParser(701, (v) => Number.parseFloat(v));
 /**
  * Kysely prepares every query anew; a hot path runs the same few statements thousands of times,
  * so prepared statements are reused (bounded, least recently used first out). Safe because
- * Kysely's SQLite driver runs one query at a time on its single connection.
+ * the driver (group-commit.ts) runs one query at a time on its single connection.
  */
 function withStatementCache(raw: SQLite.Database, max = 500) {
   const cache = new Map<string, SQLite.Statement>();
   return {
-    close: () => raw.close(),
     prepare(sql: string) {
       let statement = cache.get(sql);
       if (statement) {
@@ -57,13 +57,14 @@ export function openSqlite(file: string): Store {
   // Fewer, larger checkpoints: each one syncs, and a write-heavy path pays for it on commit.
   raw.pragma('wal_autocheckpoint = 10000');
   raw.pragma('cache_size = -16000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  const driver = new GroupCommitDriver(raw, withStatementCache(raw));
+  const db = new Kysely<Database>({ dialect: groupCommitDialect(driver) });
   return {
     db,
     kind: 'sqlite',
     sqlitePath: file,
     async compact() {
-      raw.pragma('wal_checkpoint(TRUNCATE)');
+      await driver.outsideTransaction((connection) => connection.pragma('wal_checkpoint(TRUNCATE)'));
     },
     async close() {
       await db.destroy();
