@@ -1,15 +1,25 @@
 // Load for the public apply endpoint, run as its own process (see loadgen.mjs): argv url, seconds,
-// concurrency. One applicant in ten applies again with the same email (the rule attaches the
+// concurrency[, rate]. One applicant in ten applies again with the same email (the rule attaches the
 // application to their profile); the others are new people.
-const [url, seconds, concurrency] = process.argv.slice(2);
+// Without a rate each connection sends its next request as soon as the last one is answered (closed
+// loop: it measures saturation). With a rate (requests/s over all connections) requests leave on a
+// fixed schedule and latency counts from the scheduled time, so a slow answer is not hidden by the
+// requests it delayed (no coordinated omission).
+const [url, seconds, concurrency, rateArg] = process.argv.slice(2);
+const rate = rateArg ? Number(rateArg) : 0;
+const start = Date.now();
 const headers = { 'content-type': 'application/json' };
-const deadline = Date.now() + Number(seconds) * 1000;
+const deadline = start + Number(seconds) * 1000;
 let ok = 0;
 let failed = 0;
 let n = 0;
 const latencies = [];
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 async function lane(lane) {
-  while (Date.now() < deadline) {
+  for (let k = 0; ; k++) {
+    const scheduled = rate ? start + ((k * Number(concurrency) + lane) / rate) * 1000 : Date.now();
+    if (scheduled >= deadline) break;
+    if (rate && scheduled > Date.now()) await sleep(scheduled - Date.now());
     const i = n++;
     const person = i % 10 === 9 && i > 100 ? i - 97 : i;
     const body = JSON.stringify({
@@ -18,7 +28,7 @@ async function lane(lane) {
       email: `applicant${person}.${process.pid}@example.org`,
       mobilePhone: `+1646${String(2_000_000 + (person % 7_000_000)).padStart(7, '0')}`,
     });
-    const t = performance.now();
+    const t = performance.now() - (rate ? Math.max(0, Date.now() - scheduled) : 0);
     const res = await fetch(url, { method: 'POST', headers, body });
     await res.arrayBuffer();
     latencies.push(performance.now() - t);

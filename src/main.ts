@@ -8,6 +8,8 @@ import { registerAccessCommands } from './access/cli.ts';
 import { registerImportCommand } from './intake/import/import-cli.ts';
 import { registerExportCommands } from './exports/cli.ts';
 import { registerLifecycleCommands } from './lifecycle/cli.ts';
+import { registerRetentionCommands } from './retention/cli.ts';
+import { registerBackupCommands } from './backup/cli.ts';
 
 export function buildProgram(): Command {
   const program = new Command('lethe')
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerImportCommand(program);
   registerExportCommands(program);
   registerLifecycleCommands(program);
+  registerRetentionCommands(program);
+  registerBackupCommands(program);
   return program;
 }
 

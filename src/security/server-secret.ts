@@ -40,11 +40,19 @@ export class MissingSecretError extends Error {
   }
 }
 
+/** The configured secret, or the embedded default's file; null when there is neither. */
+export function existingServerSecret(opts: { secret?: string; dataDir: string }): string | null {
+  if (opts.secret) return opts.secret;
+  const file = path.join(opts.dataDir, 'secret.key');
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : null;
+}
+
 export function loadServerSecret(opts: { secret?: string; dataDir: string; embedded: boolean }): string {
   if (opts.secret) return opts.secret;
   if (!opts.embedded) throw new MissingSecretError();
+  const existing = existingServerSecret(opts);
+  if (existing) return existing;
   const file = path.join(opts.dataDir, 'secret.key');
-  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
   fs.mkdirSync(opts.dataDir, { recursive: true });
   const generated = randomBytes(32).toString('hex');
   fs.writeFileSync(file, generated + '\n', { mode: 0o600, flag: 'wx' });
