@@ -6,6 +6,7 @@ import { resultsFile, type BenchFigure } from './result.ts';
 /** Each benchmark is a module with a `run()` returning its figures; they run one after another. */
 const benchmarks: Record<string, () => Promise<{ run: () => Promise<BenchFigure[]> }>> = {
   'serve-idle-rss': () => import('./serve-idle-rss.bench.ts'),
+  'console-size': () => import('./console-size.bench.ts'),
   'contacts-create': () => import('./contacts-create.bench.ts'),
   'directory-filter': () => import('./directory-filter.bench.ts'),
   'dup-check': () => import('./dup-check.bench.ts'),
@@ -14,6 +15,7 @@ const benchmarks: Record<string, () => Promise<{ run: () => Promise<BenchFigure[
   export: () => import('./export.bench.ts'),
   'bulk-update': () => import('./bulk-update.bench.ts'),
   expunge: () => import('./expunge.bench.ts'),
+  workflow: () => import('./workflow.bench.ts'),
 };
 
 export async function runBenchmarks(names: string[]): Promise<number> {

@@ -9,6 +9,7 @@ import { registerImportCommand } from './intake/import/import-cli.ts';
 import { registerExportCommands } from './exports/cli.ts';
 import { registerLifecycleCommands } from './lifecycle/cli.ts';
 import { registerRetentionCommands } from './retention/cli.ts';
+import { registerWorkflowCommands } from './workflows/cli.ts';
 import { registerBackupCommands } from './backup/cli.ts';
 
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerExportCommands(program);
   registerLifecycleCommands(program);
   registerRetentionCommands(program);
+  registerWorkflowCommands(program);
   registerBackupCommands(program);
   return program;
 }

@@ -5,6 +5,8 @@ import { platformRoles } from '../db/schema.ts';
 import { isUniqueViolation } from '../db/unique-violation.ts';
 import { recordAudit, type Actor } from '../audit/audit-log.ts';
 import { destroyDataKey } from '../audit/data-keys.ts';
+import { BULK_JOB_KIND } from '../lifecycle/bulk/bulk-job.ts';
+import { completeErasure } from '../lifecycle/storage.ts';
 import { conflict, invalidField, notFound } from '../http/problem.ts';
 import { emailSchema, passwordSchema } from './institutions.ts';
 import { hashPassword } from './passwords.ts';
@@ -281,9 +283,13 @@ export async function setSiteAccess(ctx: AppContext, institutionId: string | nul
 }
 
 /**
- * Removes the user and their activity: sessions, API tokens, stored idempotent responses, and the
- * data key that seals their PII in the audit log (so those entries read as shredded). Contacts they
- * owned and notes, meetings and tasks they wrote stay, without the link (the FKs set it null).
+ * Removes the user and all their activity (seed 001: "all data for this employer user and
+ * accompanying activity will be completely removed"): sessions, API tokens, stored idempotent
+ * responses, mail still waiting to be sent to them, and the data key that seals their PII in the
+ * audit log (so those entries read as shredded). Records of the institution they touched stay —
+ * contacts they owned, notes they wrote, contacts' activity timelines (which drive recency), jobs
+ * they started — but every link back to the user is cut (foreign keys set null; the unlinked
+ * columns below by hand). Only the hash-chained audit log keeps the bare user id, as it must.
  */
 export async function deleteUser(ctx: AppContext, institutionId: string, userId: string, actor: Actor): Promise<void> {
   if (actor.userId === userId) throw conflict('You cannot delete your own account; ask another administrator.');
@@ -295,6 +301,14 @@ export async function deleteUser(ctx: AppContext, institutionId: string, userId:
       .deleteFrom('idempotency_keys')
       .where((eb) => eb.or([eb('resource_id', '=', userId), eb('scope', 'like', `%:${userId}:%`)]))
       .execute();
+    // Notifications to them not yet sent (sent ones keep no address already).
+    await trx
+      .deleteFrom('outbox_messages')
+      .where('institution_id', '=', institutionId)
+      .where('contact_id', 'is', null)
+      .where((eb) => eb(eb.fn('lower', ['to_address']), '=', user.email.toLowerCase()))
+      .execute();
+    await unlinkUser(trx, institutionId, userId);
     await trx.deleteFrom('users').where('id', '=', userId).execute();
     await destroyDataKey(trx, userId);
     // No subject: this entry must outlive the key it just destroyed, so it holds no PII.
@@ -306,5 +320,24 @@ export async function deleteUser(ctx: AppContext, institutionId: string, userId:
       meta: { role: user.role?.key ?? null },
     });
   });
-  await ctx.store.compact(['users', 'sessions', 'api_tokens', 'data_keys', 'idempotency_keys']);
+  await completeErasure(ctx, ['users', 'sessions', 'api_tokens', 'data_keys', 'idempotency_keys', 'outbox_messages']);
+}
+
+/** Columns naming a user without a foreign key (logs and queues stay cheap to write), cleared on deletion. */
+async function unlinkUser(trx: Db, institutionId: string, userId: string): Promise<void> {
+  await trx.updateTable('activity_events').set({ actor_user_id: null }).where('institution_id', '=', institutionId).where('actor_user_id', '=', userId).execute();
+  await trx.updateTable('disabled_contacts').set({ disabled_by: null }).where('institution_id', '=', institutionId).where('disabled_by', '=', userId).execute();
+  await trx.updateTable('contact_archives').set({ archived_by: null }).where('institution_id', '=', institutionId).where('archived_by', '=', userId).execute();
+  await trx.updateTable('webhook_subscriptions').set({ created_by: null }).where('institution_id', '=', institutionId).where('created_by', '=', userId).execute();
+  // A job still to run keeps its payload (the work was authorised and is audited under the id);
+  // a finished bulk job's payload, which names who ran it, is no longer needed.
+  await trx
+    .updateTable('jobs')
+    .set({ payload: '{}' })
+    .where('institution_id', '=', institutionId)
+    .where('created_by', '=', userId)
+    .where('kind', '=', BULK_JOB_KIND)
+    .where('status', 'in', ['succeeded', 'failed', 'cancelled'])
+    .execute();
+  await trx.updateTable('jobs').set({ created_by: null }).where('institution_id', '=', institutionId).where('created_by', '=', userId).execute();
 }

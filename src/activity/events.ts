@@ -1,4 +1,6 @@
 import type { Db } from '../context.ts';
+import { enrollOnActivity } from '../workflows/triggers.ts';
+import { noteActivityRecency } from '../retention/recency-store.ts';
 
 /**
  * What happened to a contact, append-only. Retention computes recency from these and workflows
@@ -20,6 +22,8 @@ export const activityTypes = [
   // intake: data { applicationId, formId, status } / { applicationId, formId, policy }
   'application.submitted',
   'application.merged',
+  // workflows: a tracked link (or the consent-renewal link) was clicked; data { kind, workflowId }
+  'link.clicked',
 ] as const;
 export type ActivityType = (typeof activityTypes)[number] | (string & {});
 
@@ -50,6 +54,10 @@ export async function recordActivity(db: Db, events: ActivityInput | ActivityInp
       })),
     )
     .execute();
+  // Workflow triggers (contact created, consent or attribute changed) enroll in the same transaction.
+  await enrollOnActivity(db, list);
+  // Seed 004: link clicks, criterion and authorization changes move the contact's recency, in the same transaction.
+  await noteActivityRecency(db, list);
 }
 
 export interface ActivityView {

@@ -10,7 +10,7 @@ export function registerWorker(program: Command): void {
     .option('--once', 'run everything that is due, then exit')
     .action(async (opts: { once?: boolean }) => {
       const ctx = await openContext(loadConfig());
-      const worker = startLetheWorker(ctx);
+      const worker = startLetheWorker(ctx, { loop: !opts.once });
       if (opts.once) {
         const done = await worker.drain();
         await worker.stop();

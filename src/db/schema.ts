@@ -683,7 +683,69 @@ export interface WebhookDeliveriesTable {
   delivered_at: Timestamp | null;
 }
 
-export interface Database {
+export const workflowStatuses = ['active', 'paused'] as const;
+export type WorkflowStatus = (typeof workflowStatuses)[number];
+/** active: due at next_run_at; paused: its workflow is paused; the others are over. */
+export const workflowEnrollmentStates = ['active', 'paused', 'completed', 'failed', 'ended'] as const;
+export type WorkflowEnrollmentState = (typeof workflowEnrollmentStates)[number];
+
+export interface WorkflowsTable {
+  id: string;
+  institution_id: string;
+  name: string;
+  status: WorkflowStatus;
+  current_version: number;
+  trigger_type: string;
+  next_fire_at: Timestamp | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WorkflowVersionsTable {
+  workflow_id: string;
+  version: number;
+  definition: string; // JSON, the validated definition
+  created_by: string | null;
+  created_at: Timestamp;
+}
+
+export interface WorkflowEnrollmentsTable {
+  id: string;
+  institution_id: string;
+  workflow_id: string;
+  version: number;
+  contact_id: string | null;
+  state: WorkflowEnrollmentState;
+  open: 1 | null;
+  step_id: string | null;
+  next_run_at: Timestamp | null;
+  attempts: number;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  trigger: string;
+  reason: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+export interface WorkflowStepRunsTable {
+  id: string;
+  enrollment_id: string;
+  step_id: string;
+  step_type: string;
+  attempt: number;
+  outcome: string;
+  detail: string | null;
+  ran_at: Timestamp;
+}
+
+export interface Database extends RetentionTables {
+  workflows: WorkflowsTable;
+  workflow_versions: WorkflowVersionsTable;
+  workflow_enrollments: WorkflowEnrollmentsTable;
+  workflow_step_runs: WorkflowStepRunsTable;
   projects: ProjectsTable;
   project_contacts: ProjectContactsTable;
   sequences: SequencesTable;
@@ -740,3 +802,151 @@ export type User = Selectable<UsersTable>;
 export type Organization = Selectable<OrganizationsTable>;
 export type Institution = Selectable<InstitutionsTable>;
 export type Role = Selectable<RolesTable>;
+
+/** retention (0008): ticketing records, recency, inactive-contact batch runs, support keys */
+export const orderKinds = ['reservation', 'sale'] as const;
+export type OrderKind = (typeof orderKinds)[number];
+export const orderRoles = ['purchase', 'cultural'] as const;
+export type OrderRole = (typeof orderRoles)[number];
+
+export interface TicketOrdersTable {
+  id: string;
+  institution_id: string;
+  organization_id: string | null;
+  /** the ticketing system's own id: recording the same order twice is a no-op */
+  external_ref: string;
+  kind: OrderKind;
+  ordered_at: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface TicketOrderContactsTable {
+  order_id: string;
+  contact_id: string;
+  institution_id: string;
+  role: OrderRole;
+}
+
+export interface TicketOrderLinesTable {
+  id: string;
+  order_id: string;
+  institution_id: string;
+  /** the line's place in the order as sent (0, 1, 2…) */
+  position: number;
+  product: string;
+  dated: Flag;
+  validity_date: Timestamp | null;
+  quantity: number;
+  amount_cents: number;
+  /** PII: the name on the ticket of someone who is not a contact; anonymised with the order's contacts */
+  beneficiary_first_name: string | null;
+  beneficiary_last_name: string | null;
+  beneficiary_anonymised_at: Timestamp | null;
+}
+
+export interface TicketPaymentsTable {
+  id: string;
+  order_id: string;
+  institution_id: string;
+  amount_cents: number;
+  paid_at: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface TicketOptionsTable {
+  id: string;
+  institution_id: string;
+  organization_id: string | null;
+  contact_id: string;
+  external_ref: string;
+  product: string;
+  acquired_at: Timestamp;
+  confirmed_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
+export interface WaitlistEntriesTable {
+  id: string;
+  institution_id: string;
+  organization_id: string | null;
+  contact_id: string;
+  product: string;
+  added_at: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface ContactRecencyTable {
+  contact_id: string;
+  institution_id: string;
+  recency_at: Timestamp;
+  reason: string;
+  rank: number;
+  source_id: string | null;
+}
+
+export interface AnonymisedContactsTable {
+  /** the anonymised contact (not named contact_id, so merges do not carry the mark to a survivor) */
+  stub_id: string;
+  institution_id: string;
+  anonymised_at: Timestamp;
+  run_id: string | null;
+}
+
+export interface RetentionRunsTable {
+  id: string;
+  institution_id: string;
+  job_id: string | null;
+  mode: 'simulation' | 'execution';
+  months: number;
+  as_of: Timestamp;
+  cutoff: Timestamp;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  report: string | null; // JSON, ids and counts only
+  requested_by: string | null;
+  created_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+export interface RetentionRunItemsTable {
+  run_id: string;
+  contact_id: string;
+  outcome: 'delete' | 'anonymise';
+  /** null until handled; then deleted, anonymised or skipped_active */
+  done: string | null;
+}
+
+export interface RetentionLocksTable {
+  institution_id: string;
+  run_id: string;
+  acquired_at: Timestamp;
+}
+
+export interface RetentionSupportKeysTable {
+  subject_id: string;
+  institution_id: string;
+  wrapped_key: string;
+  anonymised_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface RetentionSchedulesTable {
+  institution_id: string;
+  kind: 'inactive_batch' | 'log_retention';
+  next_run_at: Timestamp;
+}
+
+export interface RetentionTables {
+  ticket_orders: TicketOrdersTable;
+  ticket_order_contacts: TicketOrderContactsTable;
+  ticket_order_lines: TicketOrderLinesTable;
+  ticket_payments: TicketPaymentsTable;
+  ticket_options: TicketOptionsTable;
+  waitlist_entries: WaitlistEntriesTable;
+  contact_recency: ContactRecencyTable;
+  anonymised_contacts: AnonymisedContactsTable;
+  retention_runs: RetentionRunsTable;
+  retention_run_items: RetentionRunItemsTable;
+  retention_locks: RetentionLocksTable;
+  retention_support_keys: RetentionSupportKeysTable;
+  retention_schedules: RetentionSchedulesTable;
+}

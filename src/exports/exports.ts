@@ -116,7 +116,8 @@ export async function moveExport(
   return { ...row, ...set, status: to, updated_at: now } as ExportRow;
 }
 
-async function scheduleProduction(ctx: AppContext, trx: Db, row: ExportRow): Promise<ExportRow> {
+/** Queues the worker job that produces an approved export. */
+export async function scheduleProduction(ctx: AppContext, trx: Db, row: ExportRow): Promise<ExportRow> {
   const jobId = await enqueueJob(trx, ctx.clock.now().toISOString(), {
     institutionId: row.institution_id,
     kind: EXPORT_JOB,
@@ -134,12 +135,17 @@ export function scrubbedScope(scope: ExportScope): Record<string, unknown> {
   return { type: 'contacts', filterFields: Object.keys(scope.filters).filter((k) => (scope.filters as Record<string, unknown>)[k] !== undefined) };
 }
 
-async function insertExport(
-  ctx: AppContext,
-  trx: Db,
-  values: Omit<ExportRow, 'id' | 'status' | 'created_at' | 'updated_at' | 'decided_by' | 'decided_at' | 'decision_note' | 'refusal_rule' | 'refusal_message' | 'job_id' | 'row_count' | 'file_bytes' | 'token_hash' | 'link_expires_at' | 'ready_at' | 'downloaded_at' | 'destroyed_at'>,
-  actor: Actor,
-): Promise<ExportRow> {
+/** What the creator of an export decides; every other column starts empty and is filled by the state machine. */
+export type NewExport = Omit<
+  ExportRow,
+  'id' | 'status' | 'created_at' | 'updated_at' | 'decided_by' | 'decided_at' | 'decision_note' | 'refusal_rule' | 'refusal_message' | 'job_id' | 'row_count' | 'file_bytes' | 'token_hash' | 'link_expires_at' | 'ready_at' | 'downloaded_at' | 'destroyed_at'
+>;
+
+/**
+ * Records a new export (submitted) with its audit entry: the one way every kind of export starts.
+ * `auditMeta` replaces the default description (kind, format, team, scope without filter values).
+ */
+export async function insertExport(ctx: AppContext, trx: Db, values: NewExport, actor: Actor, auditMeta?: Record<string, unknown>): Promise<ExportRow> {
   const now = ctx.clock.now().toISOString();
   const row: ExportRow = {
     ...values,
@@ -167,7 +173,7 @@ async function insertExport(
     actor,
     action: 'export.submitted',
     target: { type: 'export', id: row.id },
-    meta: { kind: row.kind, format: row.format, organizationId: row.organization_id, scope: scrubbedScope(JSON.parse(row.scope)), agency: row.agency === 1 },
+    meta: auditMeta ?? { kind: row.kind, format: row.format, organizationId: row.organization_id, scope: scrubbedScope(JSON.parse(row.scope)), agency: row.agency === 1 },
   });
   return row;
 }

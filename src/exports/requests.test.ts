@@ -203,6 +203,21 @@ describeEachEngine('export requests under the policy', (h) => {
     expect(await h.count('exports')).toBe(before);
   });
 
+  it("refuses the team's own admin writing from another domain, or a subdomain, for the domain rule alone", async () => {
+    const { t, domain } = await team(h);
+    for (const email of [`chief@elsewhere.example`, `chief@mail.${domain}`]) {
+      const admin = await h.user(t, 'admin', { email, organizationId: t.organizationIds[0] });
+      const res = await request(admin.token, { organizationId: t.organizationIds[0], reason: 'Moving teams' });
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.json()).toMatchObject({ status: 'refused', jobId: null, refusal: { rule: 'domain_mismatch', message: refusalMessages.domain_mismatch } });
+      const [entry] = await listAudit(h.ctx, { institutionId: t.institutionId, targetId: res.json().id, action: 'export.refused', limit: 1 });
+      expect(entry.meta).toMatchObject({ rule: 'domain_mismatch', rules: ['domain_mismatch'] });
+    }
+    // The same admin at the team's domain gets through to approval.
+    const atDomain = await h.user(t, 'admin', { email: `chief@${domain}`, organizationId: t.organizationIds[0] });
+    expect((await request(atDomain.token, { organizationId: t.organizationIds[0], reason: 'Moving teams' })).json().status).toBe('awaiting_approval');
+  });
+
   it("always refuses a request for an agency contract's data, even from an eligible enterprise admin", async () => {
     const { t } = await team(h);
     const res = await request(t.admin.token, { organizationId: t.organizationIds[0], reason: 'Agency wants its contract data', agency: true });

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { FastifyReply } from 'fastify';
 import type { AppContext } from '../context.ts';
 import type { App } from '../http/app.ts';
 import { idempotent } from '../http/idempotency.ts';
@@ -25,18 +24,10 @@ import { claimDownload, LINK_UNKNOWN } from './delivery.ts';
 import { hashLinkToken, linkTokenPattern } from './files.ts';
 import { exportSettingsPatch, exportSettingsSchema, readExportSettings, updateExportSettings } from './settings.ts';
 import { createSubjectAccessExport, subjectAccessBody } from './subject-access.ts';
+import { subjectAccessPublicRoutes } from './subject-access-routes.ts';
+import { page, sendHtml } from './html-page.ts';
 
 const tags = ['exports'];
-
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;line-height:1.5}button{font-size:1rem;padding:.5rem 1rem}</style></head>
-<body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
-}
-
-function sendHtml(reply: FastifyReply, status: number, html: string) {
-  return reply.code(status).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8').send(html);
-}
 
 export async function exportRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
@@ -175,6 +166,8 @@ export async function exportRoutes(app: App, ctx: AppContext): Promise<void> {
         return { status: 202, body: await toExportView(ctx.db, row), resourceId: row.id };
       }),
   );
+
+  await subjectAccessPublicRoutes(app, ctx);
 
   // The one-time link. GET only shows a page with a button (mail scanners that follow links must
   // not use up the download); POST delivers the file, once.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppContext, Db } from '../context.ts';
 import { newId } from '../ids.ts';
-import { recordAudit, systemActor, type Actor } from '../audit/audit-log.ts';
+import { systemActor, type Actor } from '../audit/audit-log.ts';
 import type { AuthContext } from '../access/auth.ts';
 import { findVisibleContact } from '../contacts/contact-profile.ts';
 import { normalizeEmail } from '../contacts/normalize.ts';
@@ -10,8 +10,7 @@ import { renderTemplate } from '../mail/template.ts';
 import { invalidField, Problem } from '../http/problem.ts';
 import { keyedHash } from '../security/server-secret.ts';
 import { CODE_TTL_MINUTES, CODE_TTL_MS, MAX_ATTEMPTS, hashVerificationCode, newVerificationCode } from '../intake/rules/verification-code.ts';
-import { enqueueJob } from '../jobs/queue.ts';
-import { EXPORT_JOB, moveExport, viewerOfAuth, type ExportRow } from './exports.ts';
+import { insertExport, moveExport, scheduleProduction, viewerOfAuth, type ExportRow } from './exports.ts';
 import type { ExportScope } from './sources.ts';
 import { systemViewer } from '../contacts/visibility.ts';
 
@@ -31,51 +30,30 @@ async function createSubjectExport(
   requestedBy: { userId: string | null; actor: Actor; viewer: unknown },
   deliverTo: 'requester' | 'contact',
 ): Promise<ExportRow> {
-  const now = ctx.clock.now().toISOString();
-  const row: ExportRow = {
-    id: newId(),
-    institution_id: institutionId,
-    organization_id: null,
-    kind: 'subject_access',
-    scope: JSON.stringify({ type: 'subject', contactIds } satisfies ExportScope),
-    format: 'json',
-    status: 'submitted',
-    reason: 'right of access',
-    agency: 0,
-    requested_by: requestedBy.userId,
-    requester_label: requestedBy.actor.label,
-    contact_id: contactIds[0],
-    deliver_to: deliverTo,
-    viewer: JSON.stringify(requestedBy.viewer),
-    approver_role: 'automatic',
-    decided_by: null,
-    decided_at: now,
-    decision_note: null,
-    refusal_rule: null,
-    refusal_message: null,
-    job_id: null,
-    row_count: null,
-    file_bytes: null,
-    token_hash: null,
-    link_expires_at: null,
-    created_at: now,
-    updated_at: now,
-    ready_at: null,
-    downloaded_at: null,
-    destroyed_at: null,
-  };
-  await trx.insertInto('exports').values(row).execute();
-  await recordAudit(ctx, trx, {
-    institutionId,
-    actor: requestedBy.actor,
-    action: 'export.submitted',
-    target: { type: 'export', id: row.id },
-    meta: { kind: 'subject_access', contacts: contactIds.length, deliverTo },
-  });
-  const approved = await moveExport(ctx, trx, row, 'approved', systemActor, {}, { rule: 'right_of_access' });
-  const jobId = await enqueueJob(trx, now, { institutionId, kind: EXPORT_JOB, payload: { exportId: row.id }, createdBy: requestedBy.userId, maxAttempts: 3 });
-  await trx.updateTable('exports').set({ job_id: jobId }).where('id', '=', row.id).execute();
-  return { ...approved, job_id: jobId };
+  const row = await insertExport(
+    ctx,
+    trx,
+    {
+      institution_id: institutionId,
+      organization_id: null,
+      kind: 'subject_access',
+      scope: JSON.stringify({ type: 'subject', contactIds } satisfies ExportScope),
+      format: 'json',
+      reason: 'right of access',
+      agency: 0,
+      requested_by: requestedBy.userId,
+      requester_label: requestedBy.actor.label,
+      contact_id: contactIds[0],
+      deliver_to: deliverTo,
+      viewer: JSON.stringify(requestedBy.viewer),
+      approver_role: 'automatic',
+    },
+    requestedBy.actor,
+    { kind: 'subject_access', contacts: contactIds.length, deliverTo },
+  );
+  // The right of access needs no approval: it is approved as it is made.
+  const approved = await moveExport(ctx, trx, row, 'approved', systemActor, { decided_at: row.created_at }, { rule: 'right_of_access' });
+  return scheduleProduction(ctx, trx, approved);
 }
 
 export const subjectAccessBody = z.strictObject({
@@ -103,10 +81,12 @@ export async function createSubjectAccessExport(
   );
 }
 
-const GENERIC_SENT =
+export const GENERIC_SENT =
   'If we hold data about this address, we have sent a code to it. Enter the code to receive a one-time link to your data. The code is valid for ' +
   `${CODE_TTL_MINUTES} minutes.`;
-const WRONG_CODE = 'That code is not correct or has expired. Ask for a new code and try again.';
+export const CONFIRMED =
+  'Thank you: your address is confirmed. We are preparing your copy; a one-time download link will arrive by email shortly.';
+export const WRONG_CODE = 'That code is not correct or has expired. Ask for a new code and try again.';
 /** codes per address per hour: more are not sent (the answer stays the same) */
 const MAX_CODES_PER_HOUR = 5;
 
@@ -213,7 +193,7 @@ export async function confirmSubjectAccessCode(
     if (contacts.length === 0) return null;
     const row = await createSubjectExport(ctx, trx, institutionId, contacts.map((c) => c.id), { userId: null, actor: { userId: null, label: 'subject-access' }, viewer: systemViewer }, 'contact');
     await trx.updateTable('subject_access_requests').set({ verified_at: now.toISOString(), export_id: row.id }).where('id', '=', request.id).execute();
-    return { message: 'Thank you: your address is confirmed. We are preparing your copy; a one-time download link will arrive by email shortly.', exportIds: [row.id] };
+    return { message: CONFIRMED, exportIds: [row.id] };
   });
   if (!outcome) throw wrong();
   return outcome;

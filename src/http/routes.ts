@@ -15,6 +15,8 @@ import { projectRoutes } from '../projects/routes.ts';
 import { sequenceRoutes } from '../sequences/routes.ts';
 import { exportRoutes } from '../exports/routes.ts';
 import { lifecycleDomainRoutes } from '../lifecycle/routes.ts';
+import { retentionRoutes } from '../retention/routes.ts';
+import { workflowRoutes } from '../workflows/routes.ts';
 
 /** Every domain's routes, mounted under /api. A new domain adds one line here. */
 export async function registerDomainRoutes(app: App, ctx: AppContext): Promise<void> {
@@ -32,5 +34,7 @@ export async function registerDomainRoutes(app: App, ctx: AppContext): Promise<v
   await sequenceRoutes(app, ctx);
   await exportRoutes(app, ctx);
   await lifecycleDomainRoutes(app, ctx);
+  await retentionRoutes(app, ctx);
+  await workflowRoutes(app, ctx);
   await consoleRoutes(app, ctx);
 }

@@ -76,7 +76,8 @@ type Lookup = ReturnType<typeof candidateLookups>[number];
  */
 const statements = new WeakMap<object, Map<string, string>>();
 
-function lookupSql(db: Db, lookups: Lookup[], includeDisabled: boolean): string {
+/** The statement for these look-ups (exported for the test that reads its query plan). */
+export function lookupSql(db: Db, lookups: Lookup[], includeDisabled: boolean): string {
   const adapter = db.getExecutor().adapter;
   let byShape = statements.get(adapter);
   if (!byShape) statements.set(adapter, (byShape = new Map()));

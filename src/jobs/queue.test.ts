@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { describeEachEngine } from '../../test/support/harness.ts';
 import { enqueueJob, claimNextJob } from './queue.ts';
-import { runOneJob, type JobHandler } from './worker.ts';
+import { runOneJob, startWorker, type JobHandler } from './worker.ts';
 
 describeEachEngine('job queue', (h) => {
   it('runs a job once, records progress and a resume point, and shows it in the API', async () => {
@@ -24,6 +24,25 @@ describeEachEngine('job queue', (h) => {
     const other = await h.tenant();
     expect((await h.request(other.admin.token, { method: 'GET', url: `/api/jobs/${id}` })).statusCode).toBe(404);
     expect((await h.request(t.admin.token, { method: 'GET', url: `/api/jobs/not-a-uuid` })).json()).toMatchObject({ status: 400, errors: [{ field: 'params.id' }] });
+  });
+
+  it('a drain-only worker (lethe worker --once) runs every job, follow-ups included, with no loop of its own competing', async () => {
+    const t = await h.tenant();
+    const ran: number[] = [];
+    // Each job queues the next: a drain must keep going until none is left.
+    const chain: JobHandler = async (ctx, job) => {
+      const { n } = JSON.parse(job.payload);
+      ran.push(n);
+      if (n < 5) await enqueueJob(ctx.db, h.clock.now().toISOString(), { institutionId: t.institutionId, kind: 'chain', payload: { n: n + 1 } });
+      return {};
+    };
+    await enqueueJob(h.ctx.db, h.clock.now().toISOString(), { institutionId: t.institutionId, kind: 'chain', payload: { n: 1 } });
+    const worker = startWorker(h.ctx, { handlers: { chain }, pollMs: 1, loop: false });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ran).toEqual([]); // no background loop took anything
+    expect(await worker.drain()).toBe(5);
+    await worker.stop();
+    expect(ran).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('resumes a job whose worker died from its checkpoint once the lease expires', async () => {

@@ -27,6 +27,8 @@ export interface WorkerOptions {
   ticks?: Tick[];
   pollMs?: number;
   leaseMs?: number;
+  /** false: no background polling loop, only `drain()` (for `lethe worker --once`, so two drains never race) */
+  loop?: boolean;
 }
 
 export interface RunningWorker {
@@ -83,6 +85,8 @@ export function startWorker(ctx: AppContext, options: WorkerOptions): RunningWor
       if (did === 0 || stopped) return work;
     }
   };
+
+  if (options.loop === false) return { id, drain, stop: async () => void (stopped = true) };
 
   loop = (async () => {
     while (!stopped) {

@@ -1,5 +1,8 @@
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../../test/support/harness.ts';
+import { startSmtpSink } from '../../test/support/smtp.ts';
+import { dispatchDueMail } from '../mail/dispatcher.ts';
+import { smtpTransport } from '../mail/transport.ts';
 import { contactsApi } from '../../test/support/contacts.ts';
 import { listAudit } from '../audit/audit-log.ts';
 import { enqueueMail } from '../mail/outbox.ts';
@@ -7,6 +10,12 @@ import { renderTemplate } from '../mail/template.ts';
 import { ensureEmployer } from './test-fixtures.ts';
 
 const newsletter = renderTemplate({ subject: 'News', text: 'Hello' }, {});
+
+let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+beforeAll(async () => {
+  smtp = await startSmtpSink();
+});
+afterAll(() => smtp.close());
 
 describeEachEngine('archive and revive (seed 001)', (h) => {
   it('moves the contact to "Inactive" (created once), keeps it as a former contact of its employer, marks it do-not-email and staff-only', async () => {
@@ -95,6 +104,36 @@ describeEachEngine('archive and revive (seed 001)', (h) => {
     await api.patchContact(d.id, { attributes: { do_not_email: true } });
     const mail = await enqueueMail(h.ctx, h.ctx.db, { institutionId: t.institutionId, contactId: d.id, category: 'marketing', template: 'n', to: 'hand@example.org', message: newsletter });
     expect(mail.status).toBe('refused');
+  });
+
+  it('refuses at sending time marketing mail queued before the contact was archived or disabled, and logs it without the address', async () => {
+    const t = await h.tenant();
+    const api = contactsApi(h, t.admin.token);
+    const archived = await api.createContact({ firstName: 'Queued', lastName: 'Archived', email: 'queued.archived@example.org' });
+    const disabled = await api.createContact({ firstName: 'Queued', lastName: 'Disabled', email: 'queued.disabled@example.org' });
+    const kept = await api.createContact({ firstName: 'Queued', lastName: 'Kept', email: 'queued.kept@example.org' });
+    const queue = (contactId: string, to: string) =>
+      enqueueMail(h.ctx, h.ctx.db, { institutionId: t.institutionId, contactId, category: 'marketing', template: 'newsletter', to, message: newsletter });
+    const mails = [await queue(archived.id, 'queued.archived@example.org'), await queue(disabled.id, 'queued.disabled@example.org'), await queue(kept.id, 'queued.kept@example.org')];
+    expect(mails.map((m) => m.status)).toEqual(['pending', 'pending', 'pending']);
+
+    await api.call('POST', `/api/contacts/${archived.id}/archive`, { employer: false, staffOnly: false });
+    await api.call('POST', `/api/contacts/${disabled.id}/disable`);
+    const before = smtp.received.length;
+    const transport = smtpTransport(smtp.url);
+    try {
+      await dispatchDueMail(h.ctx, transport);
+    } finally {
+      transport.close();
+    }
+    expect(smtp.received.slice(before).map((m) => m.to).filter((to) => to.startsWith('queued.'))).toEqual(['queued.kept@example.org']);
+    const rows = await h.ctx.db.selectFrom('outbox_messages').select(['id', 'status', 'last_error', 'to_address']).where('id', 'in', mails.map((m) => m.id)).execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(mails[0].id)).toEqual({ id: mails[0].id, status: 'refused', last_error: 'the contact is marked "do not email"', to_address: null });
+    expect(byId.get(mails[1].id)).toEqual({ id: mails[1].id, status: 'refused', last_error: 'the contact is disabled (account deleted)', to_address: null });
+    expect(byId.get(mails[2].id)).toMatchObject({ status: 'sent' });
+    for (const m of mails.slice(0, 2)) expect(h.logLines.find((l) => l.includes(m.id) && l.includes('marketing mail refused'))).toBeDefined();
+    expect(h.logLines.join('\n')).not.toMatch(/queued\.(archived|disabled)@example\.org/);
   });
 
   it('refuses bad archive options naming the field, and changes nothing', async () => {

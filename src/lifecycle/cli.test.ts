@@ -42,6 +42,39 @@ describeEachEngine('lethe contact / lethe bulk / lethe user (lifecycle from the 
     expect((await runCli(h, ['contact', 'delete', c.id, '--institution', slug])).stdout).toContain('The contact was already expunged.');
   });
 
+  it('revives from the CLI: unarchive back to the old employer or another, approve a rejected contact; deletes with its records', async () => {
+    const t = await h.tenant();
+    const slug = await slugOf(h, t);
+    const api = contactsApi(h, t.admin.token);
+    const acme = (await api.call('POST', '/api/employers', { name: 'Acme Corp' })).json().id;
+    const globex = (await api.call('POST', '/api/employers', { name: 'Globex' })).json().id;
+    const c = await api.createContact({ firstName: 'Cli', lastName: 'Revived', employerId: acme });
+    const run = async (...args: string[]) => {
+      const res = await runCli(h, [...args, '--institution', slug]);
+      expect(res.code, res.stderr).toBe(0);
+      return res.stdout;
+    };
+
+    await run('contact', 'archive', c.id);
+    expect(await run('contact', 'unarchive', c.id)).toBe(`Contact ${c.id}: unarchive done.\n`);
+    expect(await api.get(`/api/contacts/${c.id}/lifecycle`)).toMatchObject({ archived: false, doNotEmail: false, visibility: 'everyone', employerId: acme });
+    await run('contact', 'archive', c.id);
+    await run('contact', 'unarchive', c.id, '--to', globex);
+    expect((await api.get(`/api/contacts/${c.id}/lifecycle`)).employerId).toBe(globex);
+
+    await run('contact', 'reject', c.id, '--reason', 'not a real contact');
+    expect((await api.get(`/api/contacts/${c.id}/lifecycle`)).approvalStatus).toBe('rejected');
+    expect(await run('contact', 'approve', c.id)).toBe(`Contact ${c.id}: approve done.\n`);
+    expect((await api.get(`/api/contacts/${c.id}/lifecycle`)).approvalStatus).toBe('approved');
+
+    await api.call('POST', `/api/contacts/${c.id}/notes`, { body: 'to be deleted' });
+    expect(await run('contact', 'delete', c.id, '--reason', 'duplicate')).toBe(`Contact ${c.id}: delete done.\n`);
+    expect((await api.call('GET', `/api/contacts/${c.id}`)).statusCode).toBe(404);
+    expect(await h.ctx.db.selectFrom('contact_notes').select('id').where('contact_id', '=', c.id).execute()).toEqual([]);
+    const [entry] = await listAudit(h.ctx, { institutionId: t.institutionId, action: 'contact.delete', targetId: c.id, limit: 1 });
+    expect(entry).toMatchObject({ actorLabel: 'cli', meta: { reason: 'duplicate', via: 'cli', removed: { contact_notes: 1 } } });
+  });
+
   it('previews a bulk action, runs it with --yes behind a progress bar, and prints the report', async () => {
     const t = await h.tenant();
     const slug = await slugOf(h, t);

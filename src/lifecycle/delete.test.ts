@@ -45,7 +45,7 @@ describeEachEngine('delete with cascade (seed 001)', (h) => {
     }
     // Row counts of the tables the seed names, explicitly.
     const count = (m: Map<string, string[]>, table: string) => m.get(table)!.length;
-    for (const table of ['contacts', 'contact_notes', 'contact_meetings', 'contact_tasks', 'applications', 'contact_authorizations', 'contact_employments']) {
+    for (const table of ['contacts', 'contact_notes', 'contact_meetings', 'contact_tasks', 'applications', 'contact_authorizations', 'contact_employments', 'project_contacts', 'sequence_enrollments']) {
       expect(count(after, table), table).toBe(count(before, table) - 1);
     }
     expect(count(after, 'activity_events')).toBeLessThan(count(before, 'activity_events'));

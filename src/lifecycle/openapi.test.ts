@@ -16,6 +16,7 @@ describeEachEngine('lifecycle and webhooks: OpenAPI', (h) => {
       ['/api/lifecycle/settings', 'patch', 'lifecycle'],
       ['/api/public/institutions/{institution}/profile/code', 'post', 'self-service'],
       ['/api/public/institutions/{institution}/profile/session', 'post', 'self-service'],
+      ['/api/public/institutions/{institution}/profile/link', 'post', 'self-service'],
       ['/api/public/institutions/{institution}/profile', 'get', 'self-service'],
       ['/api/public/institutions/{institution}/profile', 'delete', 'self-service'],
       ['/api/webhooks', 'get', 'webhooks'],

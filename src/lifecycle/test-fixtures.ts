@@ -25,13 +25,14 @@ export interface RichContact {
   email: string;
   /** every distinctive value this contact put anywhere, as typed and as stored */
   values: string[];
-  related: { noteId: string; meetingId: string; taskId: string; applicationId: string };
+  related: { noteId: string; meetingId: string; taskId: string; applicationId: string; enrollmentId: string };
 }
 
 /**
  * A contact whose distinctive values (`marker` in each) reach every place a contact's data goes:
  * the row and its indexes, attributes, consent, employment, notes/meetings/tasks, an application,
- * activity events, sealed audit entries, a stored idempotent response, and pending marketing mail.
+ * a project membership and a sequence enrollment, activity events, sealed audit entries, a stored
+ * idempotent response, and pending marketing mail.
  */
 export async function richContact(h: Harness, t: SeededTenant, marker: string, employerId?: string): Promise<RichContact> {
   const api = contactsApi(h, t.admin.token);
@@ -64,6 +65,14 @@ export async function richContact(h: Harness, t: SeededTenant, marker: string, e
   const task = await h.request(t.admin.token, { method: 'POST', url: `/api/contacts/${id}/tasks`, payload: { title: `${marker} call back` } });
   expect(meeting.statusCode, meeting.body).toBe(201);
   expect(task.statusCode, task.body).toBe(201);
+  // Lists and outreach it belongs to (the records are the institution's; the membership is the contact's).
+  const project = await h.request(t.admin.token, { method: 'POST', url: '/api/projects', payload: { name: 'Fair leads', contactIds: [id] } });
+  expect(project.statusCode, project.body).toBe(201);
+  const sequence = await h.request(t.admin.token, { method: 'POST', url: '/api/sequences', payload: { name: 'Follow-up', status: 'active', steps: [{ subject: 'Hello', body: 'Hi there' }] } });
+  expect(sequence.statusCode, sequence.body).toBe(201);
+  const enrolled = await h.request(t.admin.token, { method: 'POST', url: `/api/sequences/${sequence.json().id}/enrollments`, payload: { contactIds: [id] } });
+  expect(enrolled.json(), enrolled.body).toEqual({ enrolled: 1 });
+  const enrollment = await h.ctx.db.selectFrom('sequence_enrollments').select('id').where('contact_id', '=', id).executeTakeFirstOrThrow();
   const now = h.clock.now().toISOString();
   const applicationId = newId();
   await h.ctx.db
@@ -82,7 +91,7 @@ export async function richContact(h: Harness, t: SeededTenant, marker: string, e
     id,
     email,
     values: [`${marker}Ada`, `${marker}Lovelace`, email, mobile, e164, `${marker}Nick`, `${marker} met at the fair`, `${marker} interview`, `${marker} call back`],
-    related: { noteId: note.json().id, meetingId: meeting.json().id, taskId: task.json().id, applicationId },
+    related: { noteId: note.json().id, meetingId: meeting.json().id, taskId: task.json().id, applicationId, enrollmentId: enrollment.id },
   };
 }
 

@@ -1,5 +1,6 @@
 import type { AppContext } from '../context.ts';
 import type { MailTransport } from './transport.ts';
+import { marketingRefusal } from './policy.ts';
 
 export const MAX_MAIL_ATTEMPTS = 8;
 const LEASE_MS = 120_000;
@@ -42,6 +43,18 @@ export async function dispatchDueMail(ctx: AppContext, transport: MailTransport 
       return row;
     });
     if (!claimed) break;
+    // Asked again at sending time: the contact may have been archived ("do not email"), disabled
+    // or opted out since the message was queued, and every send honours that.
+    const refusal = claimed.category === 'marketing' && claimed.contact_id ? await marketingRefusal(ctx.db, claimed.contact_id) : null;
+    if (refusal) {
+      await ctx.db
+        .updateTable('outbox_messages')
+        .set({ status: 'refused', last_error: refusal, to_address: null, subject: null, text_body: null, html_body: null, lease_expires_at: null })
+        .where('id', '=', claimed.id)
+        .execute();
+      ctx.log.info({ outboxId: claimed.id, template: claimed.template, reason: refusal }, 'marketing mail refused');
+      continue;
+    }
     try {
       await transport.send({
         from: ctx.config.mailFrom,

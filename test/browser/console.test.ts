@@ -1,70 +1,30 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { ensureConsoleBuilt } from '../../web/build.js';
-import { ManualClock } from '../../src/clock.ts';
-import { Harness, TEST_PASSWORD, type SeededTenant } from '../support/harness.ts';
-
-// Real Chromium against the real app on a loopback port and a fresh SQLite database.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+import { describe, expect, it } from 'vitest';
+import { useConsole } from './console-setup.ts';
+import { TEST_PASSWORD } from '../support/harness.ts';
 
 describe('web console in Chromium [sqlite]', () => {
-  const h = new Harness('sqlite');
-  // Session cookies expire relative to the server's clock, so the browser needs it near real time.
-  h.clock = new ManualClock(new Date());
-  let browser: Browser;
-  let base: string;
-  let tenant: SeededTenant;
-
-  beforeAll(async () => {
-    await ensureConsoleBuilt();
-    await h.start();
-    base = await h.app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    tenant = await h.tenant();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await h.stop();
-  });
-
-  async function page(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    return context.newPage();
-  }
-
-  async function signIn(p: Page, email: string, password = TEST_PASSWORD): Promise<void> {
-    await p.goto(`${base}/`);
-    await p.getByLabel('Email').fill(email);
-    await p.getByLabel('Password').fill(password);
-    await p.getByRole('button', { name: 'Sign in' }).click();
-  }
-
-  async function api(method: string, url: string, payload?: unknown) {
-    const response = await h.request(tenant.admin.token, { method: method as 'POST', url, payload: payload as object });
-    if (response.statusCode >= 300) throw new Error(`${method} ${url}: ${response.statusCode} ${response.body}`);
-    return response.json();
-  }
+  const env = useConsole();
+  const page = () => env.page();
 
   it('serves the console at / and keeps /api answers as problem+json', async () => {
-    const root = await fetch(`${base}/`);
+    const root = await fetch(`${env.base}/`);
     expect(root.status).toBe(200);
     expect(await root.text()).toContain('<div id="root">');
-    const deep = await fetch(`${base}/contacts/whatever`);
+    const deep = await fetch(`${env.base}/contacts/whatever`);
     expect(deep.headers.get('content-type')).toContain('text/html');
-    const missing = await fetch(`${base}/api/nothing-here`);
+    const missing = await fetch(`${env.base}/api/nothing-here`);
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toContain('application/problem+json');
   });
 
   it('signs in, and shows a switched-off user "You do not have access to this site."', async () => {
-    const off = await h.user(tenant, 'staff');
-    await api('POST', `/api/users/${off.id}/access`, { enabled: false });
+    const off = await env.h.user(env.tenant, 'staff');
+    await env.api('POST', `/api/users/${off.id}/access`, { enabled: false });
     const p = await page();
-    await signIn(p, off.email);
+    await env.signIn(p, off.email);
     await expect.poll(() => p.getByRole('alert').textContent()).toContain('You do not have access to this site.');
     await p.getByLabel('Password').fill('wrong password entirely');
-    await p.getByLabel('Email').fill(tenant.adminEmail);
+    await p.getByLabel('Email').fill(env.tenant.adminEmail);
     await p.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => p.getByRole('alert').textContent()).not.toContain('You do not have access');
     await p.getByLabel('Password').fill(TEST_PASSWORD);
@@ -75,9 +35,9 @@ describe('web console in Chromium [sqlite]', () => {
   });
 
   it('directory: filters on approval status and a custom attribute, searches, and pages with the cursor', async () => {
-    await api('POST', '/api/attributes', { key: 'level', label: 'Level', type: 'choice', options: ['junior', 'senior'] });
+    await env.api('POST', '/api/attributes', { key: 'level', label: 'Level', type: 'choice', options: ['junior', 'senior'] });
     for (let i = 0; i < 130; i++) {
-      await api('POST', '/api/contacts', {
+      await env.api('POST', '/api/contacts', {
         firstName: `Person${String(i).padStart(3, '0')}`,
         lastName: i === 7 ? 'Quixotica' : `Family${String(i).padStart(3, '0')}`,
         email: `person${i}@example.net`,
@@ -86,7 +46,7 @@ describe('web console in Chromium [sqlite]', () => {
       });
     }
     const p = await page();
-    await signIn(p, tenant.adminEmail);
+    await env.signIn(p, env.tenant.adminEmail);
     const rows = p.getByTestId('contact-rows').getByRole('row');
     const count = p.locator('.result-count');
     await expect.poll(() => count.textContent()).toContain('100+ contacts');
@@ -112,9 +72,9 @@ describe('web console in Chromium [sqlite]', () => {
   });
 
   it('contact page: profile, timeline, and adding a note', async () => {
-    const contact = await api('POST', '/api/contacts', { firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.net', authorizations: { marketing_email: true } });
+    const contact = await env.api('POST', '/api/contacts', { firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.net', authorizations: { marketing_email: true } });
     const p = await page();
-    await signIn(p, tenant.adminEmail);
+    await env.signIn(p, env.tenant.adminEmail);
     await p.getByLabel('Search').fill('Lovelace');
     await p.getByRole('link', { name: 'Lovelace, Ada' }).click();
     await p.getByRole('heading', { name: 'Ada Lovelace' }).waitFor();
@@ -128,7 +88,7 @@ describe('web console in Chromium [sqlite]', () => {
     await p.getByRole('button', { name: 'Add note' }).click();
     await p.getByRole('list', { name: 'Notes' }).getByText('Met at the spring fair; prefers email.').waitFor();
     await expect.poll(() => p.getByRole('list', { name: 'Activity timeline' }).locator('li').count()).toBeGreaterThan(before);
-    const notes = await api('GET', `/api/contacts/${contact.id}/notes`);
+    const notes = await env.api('GET', `/api/contacts/${contact.id}/notes`);
     expect(notes.items.map((n: { body: string }) => n.body)).toContain('Met at the spring fair; prefers email.');
 
     // an empty note is refused with the message next to the field
@@ -145,9 +105,9 @@ describe('web console in Chromium [sqlite]', () => {
   });
 
   it('users: switching a user off from the users screen stops them signing in; the audit viewer lists it', async () => {
-    const target = await h.user(tenant, 'staff');
+    const target = await env.h.user(env.tenant, 'staff');
     const p = await page();
-    await signIn(p, tenant.adminEmail);
+    await env.signIn(p, env.tenant.adminEmail);
     await p.getByRole('link', { name: 'Users' }).click();
     await p.getByRole('switch', { name: new RegExp(`${target.email.split('@')[0]} can access this site`) }).click();
     const dialog = p.getByRole('dialog');
@@ -156,7 +116,7 @@ describe('web console in Chromium [sqlite]', () => {
     await expect.poll(() => p.getByRole('switch', { name: new RegExp(`${target.email.split('@')[0]} can access`) }).getAttribute('aria-checked')).toBe('false');
 
     const other = await page();
-    await signIn(other, target.email);
+    await env.signIn(other, target.email);
     await expect.poll(() => other.getByRole('alert').textContent()).toContain('You do not have access to this site.');
     await other.context().close();
 
@@ -173,15 +133,15 @@ describe('web console in Chromium [sqlite]', () => {
   });
 
   it('roles: creates a custom role, then deletes a user after typing the confirmation', async () => {
-    const doomed = await h.user(tenant, 'staff');
+    const doomed = await env.h.user(env.tenant, 'staff');
     const p = await page();
-    await signIn(p, tenant.adminEmail);
+    await env.signIn(p, env.tenant.adminEmail);
     await p.getByRole('link', { name: 'Roles' }).click();
     await p.getByRole('button', { name: 'New custom role' }).click();
     await p.getByLabel('Role name').fill('Denied access');
     await p.getByRole('button', { name: 'Create role' }).click();
     await p.getByRole('table', { name: 'Roles' }).getByText('Denied access').waitFor();
-    const roles = await api('GET', '/api/roles');
+    const roles = await env.api('GET', '/api/roles');
     expect(roles.items.find((r: { name: string }) => r.name === 'Denied access').permissions).toEqual(['account.self']);
 
     await p.getByRole('link', { name: 'Users' }).click();
@@ -193,13 +153,13 @@ describe('web console in Chromium [sqlite]', () => {
     await dialog.getByLabel('Type DELETE to confirm').fill('DELETE');
     await confirm.click();
     await expect.poll(() => row.count()).toBe(0);
-    expect((await h.request(tenant.admin.token, { method: 'GET', url: `/api/users/${doomed.id}` })).statusCode).toBe(404);
+    expect((await env.h.request(env.tenant.admin.token, { method: 'GET', url: `/api/users/${doomed.id}` })).statusCode).toBe(404);
     await p.context().close();
   });
 
   it('outbox and jobs screens load', async () => {
     const p = await page();
-    await signIn(p, tenant.adminEmail);
+    await env.signIn(p, env.tenant.adminEmail);
     await p.getByRole('link', { name: 'Outbox' }).click();
     await p.getByRole('heading', { name: 'Outbox' }).waitFor();
     await p.getByText('No SMTP server is configured').waitFor();
@@ -209,9 +169,9 @@ describe('web console in Chromium [sqlite]', () => {
   });
 
   it('public apply page: a duplicate application asks for the emailed code, and the code merges it', async () => {
-    const form = await api('POST', '/api/forms', {
+    const form = await env.api('POST', '/api/forms', {
       name: 'Graduate programme',
-      organizationId: tenant.organizationIds[0],
+      organizationId: env.tenant.organizationIds[0],
       fields: [
         { field: 'firstName', required: true },
         { field: 'lastName', required: true },
@@ -220,10 +180,10 @@ describe('web console in Chromium [sqlite]', () => {
       ],
       verificationEnabled: true,
     });
-    await api('POST', '/api/contacts', { firstName: 'Grace', lastName: 'Hopper', email: 'grace@example.net' });
-    const context = await browser.newContext({ viewport: { width: 390, height: 800 } });
+    await env.api('POST', '/api/contacts', { firstName: 'Grace', lastName: 'Hopper', email: 'grace@example.net' });
+    const context = await env.browser.newContext({ viewport: { width: 390, height: 800 } });
     const p = await context.newPage();
-    await p.goto(`${base}/apply/${form.id}`);
+    await p.goto(`${env.base}/apply/${form.id}`);
     await p.getByRole('heading', { name: 'Graduate programme' }).waitFor();
     expect(await p.getByLabel('Mobile phone (optional)').count()).toBe(1);
     await p.getByRole('button', { name: 'Apply' }).click();
@@ -233,7 +193,7 @@ describe('web console in Chromium [sqlite]', () => {
     await p.getByLabel('Email').fill('grace@example.net');
     await p.getByRole('button', { name: 'Apply' }).click();
     await p.getByLabel('Verification code').waitFor();
-    const outbox = await api('GET', '/api/outbox');
+    const outbox = await env.api('GET', '/api/outbox');
     const code = /\b(\d{6})\b/.exec(outbox.items.find((m: { to: string | null }) => m.to === 'grace@example.net').text)![1];
     await p.getByLabel('Verification code').fill(code);
     await p.getByRole('button', { name: 'Verify' }).click();

@@ -1,6 +1,6 @@
 import { lazy, Suspense, useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError, setCsrfToken, setUnauthorizedHandler } from './api.ts';
+import { api, ApiError, getActingInstitution, setActingInstitution, setCsrfToken, setUnauthorizedHandler } from './api.ts';
 import { Field, FormError, Loading, fieldError } from './components.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
 import { SessionContext } from './session.ts';
@@ -15,6 +15,13 @@ const OutboxPage = lazy(() => import('./pages/Outbox.tsx').then((m) => ({ defaul
 const JobsPage = lazy(() => import('./pages/Jobs.tsx').then((m) => ({ default: m.JobsPage })));
 const ImportsPage = lazy(() => import('./pages/Imports.tsx').then((m) => ({ default: m.ImportsPage })));
 const ApplyPage = lazy(() => import('./public/Apply.tsx').then((m) => ({ default: m.ApplyPage })));
+const ProfilePage = lazy(() => import('./public/Profile.tsx').then((m) => ({ default: m.ProfilePage })));
+const MyDataPage = lazy(() => import('./public/MyData.tsx').then((m) => ({ default: m.MyDataPage })));
+const DuplicatesPage = lazy(() => import('./pages/duplicates/Duplicates.tsx').then((m) => ({ default: m.DuplicatesPage })));
+const MergePage = lazy(() => import('./pages/duplicates/Merge.tsx').then((m) => ({ default: m.MergePage })));
+const ExportsPage = lazy(() => import('./pages/exports/Exports.tsx').then((m) => ({ default: m.ExportsPage })));
+const PrivacySettingsPage = lazy(() => import('./pages/PrivacySettings.tsx').then((m) => ({ default: m.PrivacySettingsPage })));
+const TenantPicker = lazy(() => import('./pages/TenantPicker.tsx').then((m) => ({ default: m.TenantPicker })));
 
 async function loadSession(): Promise<Session | null> {
   try {
@@ -31,10 +38,14 @@ export function App() {
   const path = usePath();
   // Public pages for contacts need no staff session.
   const apply = match(/^\/apply\/([^/]+)$/, path);
-  if (apply)
+  const profile = match(/^\/profile\/([^/]+)$/, path);
+  const myData = match(/^\/my-data\/([^/]+)$/, path);
+  if (apply || profile || myData)
     return (
       <Suspense fallback={<Loading />}>
-        <ApplyPage formId={apply[0]} />
+        {apply && <ApplyPage formId={apply[0]} />}
+        {profile && <ProfilePage institution={profile[0]} />}
+        {myData && <MyDataPage institution={myData[0]} />}
       </Suspense>
     );
   return <Console path={path} />;
@@ -69,6 +80,7 @@ function LoginPage() {
     mutationFn: () => api.post<Session>('/api/session', { email, password }),
     onSuccess: (session) => {
       setCsrfToken(session.csrfToken);
+      setActingInstitution(null);
       queryClient.clear();
       queryClient.setQueryData(['session'], session);
       if (location.pathname === '/' || location.pathname === '/login') navigate('/contacts', true);
@@ -101,14 +113,17 @@ function LoginPage() {
   );
 }
 
-const NAV: { to: string; label: string; permission?: string }[] = [
+const NAV: { to: string; label: string; permission?: string | string[] }[] = [
   { to: '/contacts', label: 'Contacts', permission: 'contacts.read' },
   { to: '/imports', label: 'Imports', permission: 'imports.run' },
+  { to: '/duplicates', label: 'Duplicates', permission: 'duplicates.manage' },
+  { to: '/exports', label: 'Exports', permission: ['exports.self', 'exports.request', 'exports.approve'] },
   { to: '/jobs', label: 'Jobs' },
   { to: '/users', label: 'Users', permission: 'users.manage' },
   { to: '/roles', label: 'Roles', permission: 'roles.manage' },
   { to: '/audit', label: 'Audit log', permission: 'audit.read' },
   { to: '/outbox', label: 'Outbox', permission: 'outbox.read' },
+  { to: '/settings/privacy', label: 'Privacy settings', permission: 'retention.manage' },
 ];
 
 function Shell({ path }: { path: string }) {
@@ -119,12 +134,19 @@ function Shell({ path }: { path: string }) {
     mutationFn: () => api.del('/api/session'),
     onSettled: () => {
       setCsrfToken(null);
+      setActingInstitution(null);
       queryClient.clear();
       queryClient.setQueryData(['session'], null);
       navigate('/', true);
     },
   });
-  const nav = NAV.filter((n) => !n.permission || user.permissions.includes(n.permission));
+  const nav = NAV.filter((n) => !n.permission || [n.permission].flat().some((p) => user.permissions.includes(p)));
+  const [tenant, setTenant] = useState(getActingInstitution);
+  const chooseTenant = (id: string | null) => {
+    setActingInstitution(id);
+    queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
+    setTenant(id);
+  };
   useEffect(() => {
     if (path === '/' || path === '/login') navigate(nav[0]?.to ?? '/account', true);
   }, [path]);
@@ -149,15 +171,24 @@ function Shell({ path }: { path: string }) {
         <div className="whoami">
           <span title={user.email}>{user.name}</span>
           {user.role && <span className="muted"> · {user.role.name}</span>}
+          {user.platformRole && (
+            <span className="muted">
+              {' '}
+              · {user.platformRole === 'csm' ? 'Customer success' : 'Support'}
+              {tenant && (
+                <button type="button" className="link-button" onClick={() => chooseTenant(null)}>
+                  Switch institution
+                </button>
+              )}
+            </span>
+          )}
           <button type="button" className="link-button" onClick={() => signOut.mutate()}>
             Sign out
           </button>
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        <Suspense fallback={<Loading />}>
-          <Route path={path} />
-        </Suspense>
+        <Suspense fallback={<Loading />}>{user.platformRole && !tenant ? <TenantPicker onChoose={chooseTenant} /> : <Route path={path} />}</Suspense>
       </main>
     </div>
   );
@@ -173,6 +204,10 @@ function Route({ path }: { path: string }) {
   if (path === '/outbox') return <OutboxPage />;
   if (path === '/jobs') return <JobsPage />;
   if (path === '/imports') return <ImportsPage />;
+  if (path === '/duplicates') return <DuplicatesPage />;
+  if ((m = match(/^\/duplicates\/merge\/([^/]+)\/([^/]+)$/, path))) return <MergePage survivorId={m[0]} otherId={m[1]} />;
+  if (path === '/exports') return <ExportsPage />;
+  if (path === '/settings/privacy') return <PrivacySettingsPage />;
   if (path === '/' || path === '/login') return <Loading />;
   return (
     <section>

@@ -10,20 +10,33 @@ export class ApiError extends Error {
     readonly status: number,
     readonly detail: string,
     readonly errors: FieldError[] = [],
+    /** the whole problem+json answer, with its extension members (e.g. `forms`, `fieldsToRequire`) */
+    readonly problem: Record<string, unknown> = {},
   ) {
     super(detail);
   }
   /** the message for one field (e.g. "email" or "attributes.level"), if the server named it */
   field(name: string): string | undefined {
-    return this.errors.find((e) => e.field === name || e.field === `body.${name}`)?.message;
+    return this.errors.find((e) => e.field === name || e.field === `body.${name}` || e.field === `querystring.${name}`)?.message;
   }
 }
 
 let csrfToken: string | null = null;
+/** Platform staff (support, CSM) act in one tenant at a time, named in X-Lethe-Institution; kept for this tab only. */
+const INSTITUTION_KEY = 'lethe.actingInstitution';
+let actingInstitution: string | null = sessionStorage.getItem(INSTITUTION_KEY);
 let onUnauthorized: () => void = () => {};
 
 export function setCsrfToken(token: string | null): void {
   csrfToken = token;
+}
+export function setActingInstitution(id: string | null): void {
+  actingInstitution = id;
+  if (id) sessionStorage.setItem(INSTITUTION_KEY, id);
+  else sessionStorage.removeItem(INSTITUTION_KEY);
+}
+export function getActingInstitution(): string | null {
+  return actingInstitution;
 }
 export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
@@ -46,6 +59,7 @@ export function withQuery(path: string, query?: Query): string {
 export async function request<T>(method: string, path: string, body?: unknown, init: { query?: Query; raw?: BodyInit; contentType?: string } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  if (actingInstitution) headers['x-lethe-institution'] = actingInstitution;
   let payload: BodyInit | undefined;
   if (init.raw !== undefined) {
     payload = init.raw;
@@ -60,7 +74,7 @@ export async function request<T>(method: string, path: string, body?: unknown, i
   const data = type.includes('json') ? await response.json() : await response.text();
   if (!response.ok) {
     const problem = typeof data === 'object' && data ? (data as { detail?: string; title?: string; errors?: FieldError[] }) : {};
-    const error = new ApiError(response.status, problem.detail ?? problem.title ?? `The server answered ${response.status}.`, problem.errors ?? []);
+    const error = new ApiError(response.status, problem.detail ?? problem.title ?? `The server answered ${response.status}.`, problem.errors ?? [], problem as Record<string, unknown>);
     if (response.status === 401 && path !== '/api/session') onUnauthorized();
     throw error;
   }

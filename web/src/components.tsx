@@ -66,19 +66,27 @@ export function ConfirmDialog({
   onCancel: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
   const [typed, setTyped] = useState('');
+  const opener = useRef<HTMLElement | null>(null);
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
     if (open && !dialog.open) {
       setTyped('');
+      opener.current = document.activeElement as HTMLElement | null;
       dialog.showModal();
-    } else if (!open && dialog.open) dialog.close();
+    } else if (!open && dialog.open) {
+      dialog.close();
+      opener.current?.focus();
+    }
   }, [open]);
+  // Unmounted while open (e.g. the page moved on): focus goes back to what opened it, if it is still there.
+  useEffect(() => () => opener.current?.focus(), []);
   const allowed = !busy && (!typeToConfirm || typed.trim() === typeToConfirm);
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby="confirm-title" onCancel={(e) => { e.preventDefault(); onCancel(); }}>
-      <h2 id="confirm-title">{title}</h2>
+    <dialog ref={ref} className="dialog" aria-labelledby={titleId} onCancel={(e) => { e.preventDefault(); onCancel(); }}>
+      <h2 id={titleId}>{title}</h2>
       <div className="dialog-body">{children}</div>
       {typeToConfirm && (
         <Field label={`Type ${typeToConfirm} to confirm`}>
@@ -122,4 +130,21 @@ export function label(value: string): string {
 
 export function Badge({ value }: { value: string }) {
   return <span className={`badge badge-${value}`}>{label(value)}</span>;
+}
+
+/** A modal dialog for multi-step work: focus moves into it, Escape closes it, focus returns after. */
+export function Modal({ title, onClose, wide, children }: { title: string; onClose: () => void; wide?: boolean; children: ReactNode }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const opener = document.activeElement as HTMLElement | null;
+    ref.current?.showModal();
+    return () => opener?.focus?.();
+  }, []);
+  return (
+    <dialog ref={ref} className={`dialog${wide ? ' dialog-wide' : ''}`} aria-labelledby={titleId} onCancel={(e) => { e.preventDefault(); onClose(); }}>
+      <h2 id={titleId}>{title}</h2>
+      {children}
+    </dialog>
+  );
 }

@@ -82,10 +82,24 @@ export interface AttributeDefinition {
   createdAt: string;
 }
 
+export type OrganizationTier = 'free' | 'scaled' | 'mid_market' | 'enterprise';
+
 export interface Organization {
   id: string;
   name: string;
-  [extra: string]: unknown;
+  tier: OrganizationTier;
+  emailDomains: string[];
+  csmUserId: string | null;
+  contractEndsAt: string | null;
+  createdAt: string;
+}
+
+export interface Institution {
+  id: string;
+  name: string;
+  slug: string;
+  createdAt: string;
+  organizations: Organization[];
 }
 
 export interface Employer {
@@ -166,4 +180,194 @@ export interface Job {
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
+}
+
+// ---- lifecycle (src/lifecycle/contact-actions.ts, bulk/bulk-job.ts) ----
+export type LifecycleActionName = 'disable' | 'restore' | 'archive' | 'unarchive' | 'reject' | 'approve' | 'delete' | 'expunge';
+export type ErasureReason = 'contact_request' | 'no_consent' | 'retention' | 'duplicate' | 'staff_decision' | 'other';
+
+export interface LifecycleView {
+  contactId: string;
+  status: 'active' | 'disabled';
+  disabledAt: string | null;
+  approvalStatus: ApprovalStatus;
+  archived: boolean;
+  doNotEmail: boolean;
+  visibility: Visibility;
+  employerId: string | null;
+}
+
+export interface ActionResult {
+  contactId: string;
+  action: string;
+  outcome: 'changed' | 'unchanged';
+  detail: string | null;
+  lifecycle: LifecycleView | null;
+}
+
+export interface BulkReport {
+  action: string;
+  total: number;
+  changed: number;
+  unchanged: number;
+  refused: number;
+  reasons: Record<string, number>;
+  refusedSample: { id: string; why: string }[];
+}
+
+// ---- intake (src/intake/settings-service.ts, forms.ts, import/import-routes.ts) ----
+export interface DuplicateRule {
+  identifier: 'email' | 'mobile' | 'email_or_mobile';
+  lastName: boolean;
+  ssn: 'none' | 'full' | 'last6' | 'last4';
+}
+
+export interface IntakeSettings {
+  duplicateRule: DuplicateRule;
+  duplicateRuleDescription: string;
+  defaultRegion: string;
+}
+
+export type FormFieldName = 'firstName' | 'lastName' | 'email' | 'mobilePhone' | 'ssn';
+
+export interface ApplicationForm {
+  id: string;
+  organizationId: string;
+  jobBoard: string | null;
+  name: string;
+  fields: { field: FormFieldName; required: boolean }[];
+  duplicateRule: DuplicateRule | null;
+  effectiveRule: DuplicateRule;
+  effectiveRuleDescription: string;
+  verificationEnabled: boolean;
+  mergePolicy: 'fill_empty' | 'overwrite';
+  active: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ImportSummary {
+  created: number;
+  updated: number;
+  skippedDuplicate: number;
+  invalid: number;
+  suppressed: number;
+  blank: number;
+}
+
+export interface ImportView {
+  id: string;
+  status: 'uploading' | 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  fileName: string;
+  fileBytes: number;
+  organizationId: string | null;
+  onDuplicate: 'skip' | 'fill_empty' | 'overwrite';
+  mapping: { column: number; header: string; field: string | null }[] | null;
+  rows: { total: number | null; done: number };
+  summary: ImportSummary;
+  error: string | null;
+  jobId: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  errorsUrl: string;
+}
+
+// ---- duplicates (src/intake/possible-duplicates/routes.ts, merge/merge-routes.ts) ----
+export interface DuplicateContact {
+  id: string;
+  firstName: string;
+  lastName: string;
+  email: string | null;
+  mobilePhone: string | null;
+  employerId: string | null;
+  organizationId: string | null;
+  source: string;
+  createdAt: string;
+}
+
+export interface PossibleDuplicate {
+  id: string;
+  score: number;
+  reasons: { code: string; text: string }[];
+  status: 'open' | 'dismissed';
+  contacts: [DuplicateContact, DuplicateContact];
+  createdAt: string;
+  updatedAt: string;
+  dismissedAt: string | null;
+  mergeUrl: string;
+}
+
+export type MergeSide = 'survivor' | 'other';
+
+export interface MergeFieldDecision {
+  field: string;
+  survivor: unknown;
+  other: unknown;
+  chosen: MergeSide;
+  result: unknown;
+}
+
+export interface MergePreview {
+  survivorId: string;
+  otherId: string;
+  fields: MergeFieldDecision[];
+  moves: Record<string, number>;
+}
+
+// ---- exports (src/exports/exports.ts) ----
+export type ExportStatus = 'submitted' | 'awaiting_approval' | 'approved' | 'producing' | 'ready' | 'downloaded' | 'expired' | 'destroyed' | 'refused' | 'failed';
+
+export interface ExportView {
+  id: string;
+  kind: 'self_serve' | 'request' | 'subject_access';
+  status: ExportStatus;
+  format: 'csv' | 'json';
+  organizationId: string | null;
+  scope: Record<string, unknown>;
+  reason: string | null;
+  agency: boolean;
+  requestedBy: string | null;
+  approverRole: string | null;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionNote: string | null;
+  refusal: { rule: string; message: string } | null;
+  jobId: string | null;
+  progress: { done: number; total: number | null } | null;
+  rowCount: number | null;
+  fileBytes: number | null;
+  linkExpiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  readyAt: string | null;
+  downloadedAt: string | null;
+  destroyedAt: string | null;
+}
+
+export interface DownloadLink {
+  url: string;
+  token: string;
+  expiresAt: string;
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+  slug: string;
+  createdAt: string;
+}
+
+// ---- self-service (src/lifecycle/self-service/public-routes.ts) ----
+export interface OwnProfile {
+  id: string;
+  firstName: string;
+  lastName: string;
+  email: string | null;
+  mobilePhone: string | null;
+  employer: string | null;
+  optInStatus: string;
+  authorizations: Record<string, { granted: boolean; updatedAt: string }>;
+  createdAt: string;
+  deleteAccount: 'soft' | 'expunge';
 }

@@ -5,6 +5,8 @@ import * as m0003 from './0003_lifecycle.ts';
 import * as m0004 from './0004_applications.ts';
 import * as m0005 from './0005_imports.ts';
 import * as m0006 from './0006_exports.ts';
+import * as m0007 from './0007_workflows.ts';
+import * as m0008 from './0008_retention.ts';
 
 /** Every migration, in order. Both engines run this one list. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +16,6 @@ export const migrations: Record<string, Migration> = {
   '0004_applications': m0004,
   '0005_imports': m0005,
   '0006_exports': m0006,
+  '0007_workflows': m0007,
+  '0008_retention': m0008,
 };

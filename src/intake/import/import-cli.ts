@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { stringify } from 'csv-stringify/sync';
 import type { AppContext } from '../../context.ts';
 import { cliActor } from '../../audit/audit-log.ts';
@@ -10,6 +9,7 @@ import { CliError, exitCodes } from '../../cli/errors.ts';
 import { duplicatePolicies, type DuplicatePolicy } from '../../db/schema.ts';
 import { createOrResumeFileImport, importErrorLines, ImportTakenOver, runImport, summaryOf } from './imports.ts';
 import { MappingOptionError, parseMappingOption } from './mapping-option.ts';
+import { importProgress } from './progress-output.ts';
 
 interface ImportCliOptions {
   org: string;
@@ -66,21 +66,16 @@ export async function importCommand(file: string, opts: ImportCliOptions): Promi
     if (resumed) process.stderr.write(`Resuming import ${row.id} after row ${number(Number(row.rows_done) + 1)} (the rows before it were imported by an earlier run).\n`);
     else process.stderr.write(`Import ${row.id}: ${path.basename(file)} into ${org.name} (${org.slug}).\n`);
 
-    const bar = new cliProgress.SingleBar(
-      { format: 'importing [{bar}] {percentage}% | {rows} rows | {eta_formatted} left', hideCursor: true, stream: process.stderr },
-      cliProgress.Presets.shades_classic,
-    );
-    const fileBytes = Number(row.file_bytes) || 1;
-    bar.start(fileBytes, 0, { rows: number(Number(row.rows_done)) });
+    const progress = importProgress(process.stderr, Number(row.file_bytes), Number(row.rows_done));
     let finished;
     try {
-      finished = await runImport(ctx, row.id, { onProgress: (done, bytes) => bar.update(Math.min(bytes, fileBytes), { rows: number(done) }) });
-      bar.update(fileBytes, { rows: number(Number(finished.rows_done)) });
+      finished = await runImport(ctx, row.id, { onProgress: (done, bytes) => progress.update(done, bytes) });
+      progress.update(Number(finished.rows_done), Number(row.file_bytes));
     } catch (error) {
       if (error instanceof ImportTakenOver) throw new CliError(`Import ${row.id} is being run by another process; this one stopped without writing anything.`, exitCodes.conflict);
       throw error;
     } finally {
-      bar.stop();
+      progress.stop();
     }
 
     const s = summaryOf(finished);

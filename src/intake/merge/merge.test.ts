@@ -50,7 +50,7 @@ describeEachEngine('merging two contacts', (h) => {
 
   async function rowsOf(contactId: string): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
-    for (const table of ['contact_employments', 'contact_authorizations', 'contact_attribute_values', ...(await tablesWithContactId(h.ctx.db, h.ctx.store.kind))]) {
+    for (const table of ['contact_employments', 'contact_authorizations', 'contact_attribute_values', 'applications', ...(await tablesWithContactId(h.ctx.db, h.ctx.store.kind))]) {
       const row = await (h.ctx.db as any).selectFrom(table).select((eb: any) => eb.fn.countAll().as('n')).where('contact_id', '=', contactId).executeTakeFirst();
       if (Number(row.n)) counts[table] = Number(row.n);
     }

@@ -10,6 +10,7 @@ import { findVisibleContact, getContactProfile, type ContactProfile } from '../.
 import type { Caller } from '../../contacts/contacts.ts';
 import { invalidFields } from '../../http/problem.ts';
 import { isUniqueViolation } from '../../db/unique-violation.ts';
+import { moveApplications } from '../applications.ts';
 import { checkChoices, planMerge, type FieldDecision, type MergeSide, type MergeSideData } from './merge-plan.ts';
 
 /**
@@ -41,8 +42,11 @@ export interface MergeResult {
   moved: Record<string, number>;
 }
 
-/** Tables handled field by field; every other table with a contact_id column moves wholesale. */
-const handled = new Set(['contacts', 'contact_attribute_values', 'contact_authorizations', 'contact_employments']);
+/**
+ * Tables handled one by one (field by field, or applications, which are re-sealed with the
+ * survivor's key); every other table with a contact_id column moves wholesale.
+ */
+const handled = new Set(['contacts', 'contact_attribute_values', 'contact_authorizations', 'contact_employments', 'applications']);
 
 export async function tablesWithContactId(db: Db, engine: 'sqlite' | 'postgres'): Promise<string[]> {
   const rows =
@@ -79,7 +83,7 @@ async function load(db: Db, institutionId: string, caller: Caller, survivorId: s
 
 async function countMoves(db: Db, engine: 'sqlite' | 'postgres', otherId: string): Promise<Record<string, number>> {
   const moves: Record<string, number> = {};
-  for (const table of ['contact_employments', 'contact_authorizations', 'contact_attribute_values', ...(await tablesWithContactId(db, engine))]) {
+  for (const table of ['contact_employments', 'contact_authorizations', 'contact_attribute_values', 'applications', ...(await tablesWithContactId(db, engine))]) {
     const row = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)} where contact_id = ${otherId}`.execute(db);
     const n = Number(row.rows[0]?.n ?? 0);
     if (n) moves[table] = n;
@@ -216,7 +220,11 @@ export async function mergeContacts(ctx: AppContext, institutionId: string, call
       }
     }
 
-    // 5. Everything else that names the other contact. A membership both contacts already have
+    // 5. Applications are sealed with their contact's data key, which goes with the other
+    //    contact below: re-seal them with the survivor's key while the old one still exists.
+    count('applications', await moveApplications(ctx, trx, institutionId, o.id, s.id));
+
+    // 6. Everything else that names the other contact. A membership both contacts already have
     //    (the same project, the same sequence) cannot move: the survivor's stays, the other's goes.
     const dropped: Record<string, number> = {};
     for (const table of await tablesWithContactId(trx, engine)) {
@@ -225,7 +233,7 @@ export async function mergeContacts(ctx: AppContext, institutionId: string, call
       if (n.dropped) dropped[table] = n.dropped;
     }
 
-    // 6. The other contact goes; so do its stored idempotent responses and its data key.
+    // 7. The other contact goes; so do its stored idempotent responses and its data key.
     await trx.deleteFrom('idempotency_keys').where('resource_id', '=', o.id).execute();
     await trx.deleteFrom('contacts').where('id', '=', o.id).execute();
 

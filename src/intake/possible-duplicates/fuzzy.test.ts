@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boundedEditDistance, comparePair, pairsInGroup, type FuzzyContact } from './fuzzy.ts';
+import { boundedEditDistance, comparePair, compareSimilarNames, pairsInGroup, similarNames, type FuzzyContact } from './fuzzy.ts';
 
 const person = (id: string, over: Partial<FuzzyContact> = {}): FuzzyContact => ({
   id,
@@ -55,5 +55,48 @@ describe('comparePair', () => {
   it('lists each pair of a group once, lower id first', () => {
     const group = [person('c', { employerId: 'e' }), person('a', { employerId: 'e' }), person('b', { employerId: 'x' })];
     expect(pairsInGroup(group).map((p) => [p.a, p.b])).toEqual([['a', 'c']]);
+  });
+});
+
+describe('similarNames', () => {
+  it.each([
+    ['john', 'john', true],
+    ['kath', 'katherine', true], // a short form (prefix of 3+ letters)
+    ['alex', 'alexander', true],
+    ['jon', 'john', true], // one letter more
+    ['ann', 'anne', true],
+    ['smith', 'smyth', true], // one letter changed, 5+ letters
+    ['mark', 'mary', false], // one letter changed in a short name: another name
+    ['al', 'alan', false], // too short to tell
+    ['ann', 'amy', false],
+    ['ada', 'byron', false],
+    ['', '', false],
+  ])('%s ~ %s: %s', (x, y, want) => {
+    expect(similarNames(x, y)).toBe(want);
+    expect(similarNames(y, x)).toBe(want);
+  });
+});
+
+describe('compareSimilarNames (households and employers)', () => {
+  const household = { emailNormalized: 'home@a.org' };
+  it.each([
+    ['a short form at one address', { firstNameFolded: 'kath', ...household }, { firstNameFolded: 'katherine', ...household }, ['similar_name_same_email'], 0.8],
+    ['a typo in the last name, same mobile', { lastNameFolded: 'smith', mobileE164: '+12125550100' }, { lastNameFolded: 'smyth', mobileE164: '+12125550100' }, ['similar_name_same_mobile'], 0.8],
+    ['a short form at one employer', { firstNameFolded: 'alex', employerId: 'e1' }, { firstNameFolded: 'alexander', employerId: 'e1' }, ['similar_name_same_employer'], 0.5],
+    ['everything shared', { firstNameFolded: 'jon', ...household, mobileE164: '+1', employerId: 'e1' }, { firstNameFolded: 'john', ...household, mobileE164: '+1', employerId: 'e1' }, ['similar_name_same_email', 'similar_name_same_mobile', 'similar_name_same_employer'], 0.98],
+  ])('%s', (_label, a, b, codes, score) => {
+    const result = compareSimilarNames(person('1', a), person('2', b));
+    expect(result!.reasons.map((r) => r.code)).toEqual(codes);
+    expect(result!.score).toBe(score);
+    expect(JSON.stringify(result)).not.toMatch(/@|\+1|kath|smith/);
+  });
+
+  it('leaves out a family sharing an address (same last name, unrelated first names), strangers, and same-name pairs', () => {
+    expect(compareSimilarNames(person('1', { firstNameFolded: 'ada', lastNameFolded: 'lovelace', ...household }), person('2', { firstNameFolded: 'byron', lastNameFolded: 'lovelace', ...household }))).toBeNull();
+    expect(compareSimilarNames(person('1', { firstNameFolded: 'mark', lastNameFolded: 'lovelace', ...household }), person('2', { firstNameFolded: 'mary', lastNameFolded: 'lovelace', ...household }))).toBeNull();
+    expect(compareSimilarNames(person('1', { firstNameFolded: 'kath', ...household }), person('2', { firstNameFolded: 'katherine', emailNormalized: 'other@a.org' }))).toBeNull();
+    expect(compareSimilarNames(person('1', { firstNameFolded: 'kath', lastNameFolded: 'lee', employerId: 'e' }), person('2', { firstNameFolded: 'katherine', lastNameFolded: 'moss', employerId: 'e' }))).toBeNull();
+    // the same full name is comparePair's case, so a pair is never queued twice over
+    expect(compareSimilarNames(person('1', household), person('2', household))).toBeNull();
   });
 });

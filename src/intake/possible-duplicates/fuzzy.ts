@@ -1,8 +1,12 @@
 /**
- * Likely duplicates the exact rules miss (pure). Two contacts are compared only when their folded
- * full names are equal; each further sign adds a reason with a weight, and the score combines
- * them as independent evidence (1 − Π(1 − weight)). Reasons name what matched, never the values,
- * because the queue is shown to staff who may not see both contacts' details in full.
+ * Likely duplicates the exact rules miss (pure). Two ways in:
+ * - the same folded full name, plus a sign that it is one person (comparePair);
+ * - names that differ but are close (one equal, the other a typo or a short form: "Jon"/"John",
+ *   "Kath"/"Katherine"), within one household (a shared email or mobile) or one employer
+ *   (compareSimilarNames).
+ * Each sign adds a reason with a weight, and the score combines them as independent evidence
+ * (1 − Π(1 − weight)). Reasons name what matched, never the values, because the queue is shown to
+ * staff who may not see both contacts' details in full.
  */
 
 export interface FuzzyContact {
@@ -14,7 +18,16 @@ export interface FuzzyContact {
   employerId: string | null;
 }
 
-export type ReasonCode = 'same_email' | 'same_mobile' | 'mobile_last6' | 'email_other_domain' | 'email_typo' | 'same_employer';
+export type ReasonCode =
+  | 'same_email'
+  | 'same_mobile'
+  | 'mobile_last6'
+  | 'email_other_domain'
+  | 'email_typo'
+  | 'same_employer'
+  | 'similar_name_same_email'
+  | 'similar_name_same_mobile'
+  | 'similar_name_same_employer';
 
 export interface Reason {
   code: ReasonCode;
@@ -31,6 +44,9 @@ const weights = {
   email_typo_1: 0.75,
   email_typo_2: 0.65,
   same_employer: 0.6,
+  similar_name_same_email: 0.8,
+  similar_name_same_mobile: 0.8,
+  similar_name_same_employer: 0.5,
 };
 
 /** Levenshtein distance when it is at most `max`, else null (banded: O(len × max)). */
@@ -61,6 +77,13 @@ export function boundedEditDistance(a: string, b: string, max: number): number |
 function splitEmail(email: string): [string, string] {
   const at = email.lastIndexOf('@');
   return [email.slice(0, at), email.slice(at + 1)];
+}
+
+/** The reasons' combined score, as independent evidence; null without any reason. */
+function scored(reasons: Reason[]): { score: number; reasons: Reason[] } | null {
+  if (reasons.length === 0) return null;
+  const miss = reasons.reduce((p, r) => p * (1 - r.weight), 1);
+  return { score: Math.min(0.99, Math.round((1 - miss) * 100) / 100), reasons };
 }
 
 export function sameFullName(a: FuzzyContact, b: FuzzyContact): boolean {
@@ -95,17 +118,54 @@ export function comparePair(a: FuzzyContact, b: FuzzyContact): { score: number; 
     }
   }
   if (a.employerId && a.employerId === b.employerId) reasons.push({ code: 'same_employer', text: 'same name at the same employer', weight: weights.same_employer });
-  if (reasons.length === 0) return null;
-  const miss = reasons.reduce((p, r) => p * (1 - r.weight), 1);
-  return { score: Math.min(0.99, Math.round((1 - miss) * 100) / 100), reasons };
+  return scored(reasons);
 }
 
-/** Every pair of a same-name group worth queueing, with the lower id first. */
-export function pairsInGroup(group: readonly FuzzyContact[]): { a: string; b: string; score: number; reasons: Reason[] }[] {
+/**
+ * Two spellings of one name: equal; a short form of 3+ letters ("alex" / "alexander"); one letter
+ * more or less ("jon" / "john"); or one letter changed in names of 5+ letters ("smith" /
+ * "smyth"). A changed letter in a short name is often another name ("mark" / "mary").
+ */
+export function similarNames(x: string, y: string): boolean {
+  if (x === y) return x !== '';
+  const [short, long] = x.length <= y.length ? [x, y] : [y, x];
+  if (short.length >= 3 && long.startsWith(short)) return true;
+  if (boundedEditDistance(x, y, 1) === null) return false;
+  return long.length !== short.length ? short.length >= 3 : short.length >= 5;
+}
+
+/**
+ * Contacts whose names differ but are close, sharing a household (email, mobile) or an employer.
+ * One name part must be equal and the other similar: two people at one address with the same last
+ * name and unrelated first names are a family (seed 002), not one person.
+ */
+export function compareSimilarNames(a: FuzzyContact, b: FuzzyContact): { score: number; reasons: Reason[] } | null {
+  if (a.id === b.id || sameFullName(a, b)) return null;
+  const close =
+    (a.lastNameFolded !== '' && a.lastNameFolded === b.lastNameFolded && similarNames(a.firstNameFolded, b.firstNameFolded)) ||
+    (a.firstNameFolded !== '' && a.firstNameFolded === b.firstNameFolded && similarNames(a.lastNameFolded, b.lastNameFolded));
+  if (!close) return null;
+  const reasons: Reason[] = [];
+  if (a.emailNormalized && a.emailNormalized === b.emailNormalized) {
+    reasons.push({ code: 'similar_name_same_email', text: 'similar names and the same email address', weight: weights.similar_name_same_email });
+  }
+  if (a.mobileE164 && a.mobileE164 === b.mobileE164) {
+    reasons.push({ code: 'similar_name_same_mobile', text: 'similar names and the same mobile phone', weight: weights.similar_name_same_mobile });
+  }
+  if (a.employerId && a.employerId === b.employerId) {
+    reasons.push({ code: 'similar_name_same_employer', text: 'similar names at the same employer', weight: weights.similar_name_same_employer });
+  }
+  return scored(reasons);
+}
+
+type Compare = (a: FuzzyContact, b: FuzzyContact) => { score: number; reasons: Reason[] } | null;
+
+/** Every pair of a group worth queueing (same name by default), with the lower id first. */
+export function pairsInGroup(group: readonly FuzzyContact[], compare: Compare = comparePair): { a: string; b: string; score: number; reasons: Reason[] }[] {
   const out: { a: string; b: string; score: number; reasons: Reason[] }[] = [];
   for (let i = 0; i < group.length; i++) {
     for (let j = i + 1; j < group.length; j++) {
-      const result = comparePair(group[i], group[j]);
+      const result = compare(group[i], group[j]);
       if (!result) continue;
       const [a, b] = group[i].id < group[j].id ? [group[i].id, group[j].id] : [group[j].id, group[i].id];
       out.push({ a, b, ...result });

@@ -82,4 +82,44 @@ describeEachEngine('possible duplicates', (h) => {
     expect(JSON.parse(scans[0].payload)).toMatchObject({ importId: res.json().import.id });
     expect(JSON.parse(scans[0].result!)).toMatchObject({ contactsScanned: 2, pairs: 1 });
   });
+
+  it('queues close names within a household or an employer, but not a family sharing an address', async () => {
+    const t = await h.tenant();
+    const api = contactsApi(h, t.admin.token);
+    const initech = await api.createEmployer('Initech');
+    const jon = await api.createContact({ firstName: 'Jon', lastName: 'Smith', email: 'smiths@home.org' });
+    const john = await api.createContact({ firstName: 'John', lastName: 'Smith', email: 'smiths@home.org', onDuplicate: 'create_anyway' });
+    await api.createContact({ firstName: 'Ada', lastName: 'Lovelace', mobilePhone: '+1 212 555 0177' });
+    await api.createContact({ firstName: 'Byron', lastName: 'Lovelace', mobilePhone: '+1 212 555 0177' }); // a family: not queued
+    const alex = await api.createContact({ firstName: 'Alex', lastName: 'Moreau', employerId: initech.id });
+    const alexander = await api.createContact({ firstName: 'Alexander', lastName: 'Moreau', employerId: initech.id });
+    await api.createContact({ firstName: 'Alex', lastName: 'Moreau' }); // same name, nothing shared: not queued
+
+    const scan = await h.request(t.admin.token, { method: 'POST', url: '/api/possible-duplicates/scan' });
+    expect(scan.statusCode, scan.body).toBe(202);
+    await drainJobs(h);
+    const pair = (p: { contacts: { id: string }[] }) => p.contacts.map((c) => c.id).sort();
+    const items = (await h.request(t.admin.token, { method: 'GET', url: '/api/possible-duplicates' })).json().items;
+    expect(items.map(pair)).toEqual([[jon.id, john.id].sort(), [alex.id, alexander.id].sort()]);
+    expect(items[0]).toMatchObject({ score: 0.8, reasons: [{ code: 'similar_name_same_email' }] });
+    expect(items[1]).toMatchObject({ score: 0.5, reasons: [{ code: 'similar_name_same_employer' }] });
+
+    // After an import, the new contacts are compared with the household they join.
+    h.clock.advance(1000);
+    const res = await h.request(t.admin.token, {
+      method: 'POST',
+      url: '/api/imports',
+      headers: { 'content-type': 'text/csv' },
+      payload: 'First Name,Last Name,Mobile\nAdah,Lovelace,+1 212 555 0177\n',
+    });
+    expect(res.statusCode, res.body).toBe(202);
+    await drainJobs(h);
+    const adah = await h.ctx.db.selectFrom('contacts').select('id').where('institution_id', '=', t.institutionId).where('first_name', '=', 'Adah').executeTakeFirstOrThrow();
+    const after = (await h.request(t.admin.token, { method: 'GET', url: `/api/possible-duplicates?contactId=${adah.id}` })).json().items;
+    expect(after).toHaveLength(1);
+    expect(after[0].reasons.map((r: { code: string }) => r.code)).toEqual(['similar_name_same_mobile']);
+    expect(after[0].contacts.map((c: { firstName?: string; id: string }) => c.id)).not.toContain(
+      (await h.ctx.db.selectFrom('contacts').select('id').where('institution_id', '=', t.institutionId).where('first_name', '=', 'Byron').executeTakeFirstOrThrow()).id,
+    );
+  });
 });

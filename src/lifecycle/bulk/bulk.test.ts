@@ -94,6 +94,22 @@ describeEachEngine('bulk update of a filtered set', (h) => {
     expect((await listAudit(h.ctx, { institutionId: t.institutionId, action: 'contact.expunge', limit: 10 })).map((e) => e.meta?.via)).toEqual(['bulk', 'bulk']);
   });
 
+  it('moves a filtered set to another employer; the old employer keeps them as former contacts', async () => {
+    const t = await h.tenant();
+    const api = contactsApi(h, t.admin.token);
+    const acme = await ensureEmployer(h, t.admin.token, 'Acme Corp');
+    const globex = await ensureEmployer(h, t.admin.token, 'Globex');
+    const moving = await people(h, t, 3, { employerId: acme });
+    const res = await api.call('POST', '/api/contacts/bulk', { filter: { employerId: acme }, action: { action: 'update', employerId: globex }, expectedCount: 3 });
+    expect(res.statusCode, res.body).toBe(202);
+    await drain(h);
+    expect((await api.get(`/api/jobs/${res.json().jobId}`)).result).toMatchObject({ changed: 3 });
+    expect((await api.get(`/api/employers/${globex}/contacts`)).items.map((c: { id: string }) => c.id).sort()).toEqual([...moving].sort());
+    expect((await api.get(`/api/employers/${acme}/contacts?status=former`)).items.map((c: { id: string }) => c.id).sort()).toEqual([...moving].sort());
+    const [entry] = await listAudit(h.ctx, { institutionId: t.institutionId, action: 'contact.bulk_update', targetId: moving[0], limit: 1 });
+    expect(entry).toMatchObject({ before: { employerId: acme }, after: { employerId: globex } });
+  });
+
   it('resumes after a crash from its last committed chunk: every contact once, one audit entry each', async () => {
     const t = await h.tenant();
     const api = contactsApi(h, t.admin.token);

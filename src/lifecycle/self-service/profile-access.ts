@@ -1,4 +1,4 @@
-import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { AppContext, Db } from '../../context.ts';
 import { newId } from '../../ids.ts';
 import { recordAudit, type Actor } from '../../audit/audit-log.ts';
@@ -11,6 +11,7 @@ import { CODE_DIGITS, CODE_TTL_MS, codeState, mayIssueCode, SESSION_TTL_MS, type
 
 export const CODE_SENT = 'If this address belongs to a profile here, a code to open it is on its way. It expires in 10 minutes.';
 const WRONG_CODE = 'The code is wrong or has expired; ask for a new one.';
+const WRONG_LINK = 'This link is not valid, was already used or has expired; ask for a new code.';
 
 /** The self-service actor: the contact acting on their own record, named by id only. */
 export const selfActor = (contactId: string): Actor => ({ userId: null, label: `contact:${contactId}` });
@@ -43,6 +44,23 @@ async function profileByEmail(db: Db, institutionId: string, email: string): Pro
 
 const codeHash = (ctx: AppContext, codeId: string, code: string) => keyedHash(ctx.secrets.tokenKey, `profile-code:${codeId}:${code}`);
 const sessionHash = (ctx: AppContext, token: string) => keyedHash(ctx.secrets.tokenKey, `contact-session:${token}`);
+
+/**
+ * The magic link in the code email opens the same one-time code row as the six digits do: its
+ * token is the code's id and a MAC of that id under the server's token key. Nothing more is
+ * stored, and the link shares the code's lifetime, single use and lock after wrong tries.
+ */
+const linkMac = (ctx: AppContext, codeId: string) => createHmac('sha256', ctx.secrets.tokenKey).update(`profile-link:${codeId}`, 'utf8').digest('base64url');
+const linkTokenPattern = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
+
+export function profileLinkToken(ctx: AppContext, codeId: string): string {
+  return `${codeId}.${linkMac(ctx, codeId)}`;
+}
+
+/** The page the link opens; the token sits in the fragment, so it never reaches a server log or a Referer header. */
+export function profileLinkUrl(ctx: AppContext, slug: string, token: string): string {
+  return `${ctx.config.publicUrl}/profile/${encodeURIComponent(slug)}#link=${token}`;
+}
 
 /**
  * Emails a one-time code to the address if it opens a profile. The caller always answers the same
@@ -87,9 +105,12 @@ export async function requestProfileCode(ctx: AppContext, slug: string, email: s
       message: renderTemplate(
         {
           subject: 'Your code: {{code}}',
-          text: 'Your code to open your profile at {{institution}} is {{code}}.\n\nIt expires in 10 minutes. If you did not ask for it, ignore this message.',
+          text:
+            'Your code to open your profile at {{institution}} is {{code}}.\n\n' +
+            'Or open it with this link, which works once: {{link}}\n\n' +
+            'Both expire in 10 minutes. If you did not ask for them, ignore this message.',
         },
-        { code, institution: institution.name },
+        { code, institution: institution.name, link: profileLinkUrl(ctx, slug, profileLinkToken(ctx, id)) },
       ),
     });
     await recordAudit(ctx, trx, { institutionId: institution.id, actor: selfActor(profile.id), action: 'contact.profile_code', target: { type: 'contact', id: profile.id } });
@@ -121,19 +142,45 @@ export async function openProfileSession(ctx: AppContext, slug: string, email: s
       await trx.updateTable('contact_access_codes').set({ attempts: stored.attempts + 1 }).where('id', '=', stored.id).execute();
       return null;
     }
-    await trx.updateTable('contact_access_codes').set({ consumed_at: now.toISOString() }).where('id', '=', stored.id).execute();
-    const token = `lc_${randomBytes(32).toString('base64url')}`;
-    const expiresAt = new Date(now.getTime() + SESSION_TTL_MS).toISOString();
-    await trx.deleteFrom('contact_sessions').where('contact_id', '=', profile.id).where('expires_at', '<=', now.toISOString()).execute();
-    await trx
-      .insertInto('contact_sessions')
-      .values({ id: sessionHash(ctx, token), institution_id: institution.id, contact_id: profile.id, created_at: now.toISOString(), expires_at: expiresAt })
-      .execute();
-    await recordAudit(ctx, trx, { institutionId: institution.id, actor: selfActor(profile.id), action: 'contact.profile_sign_in', target: { type: 'contact', id: profile.id } });
-    return { token, expiresAt };
+    return startProfileSession(ctx, trx, institution.id, profile.id, stored.id, 'code');
   });
   if (!issued) throw wrong();
   return issued;
+}
+
+/** Opens a profile session with the magic link of the code email (one use, the code's expiry). */
+export async function openProfileSessionByLink(ctx: AppContext, slug: string, token: string): Promise<IssuedProfileSession> {
+  const institution = await institutionBySlug(ctx.db, slug);
+  const wrong = () => new Problem(422, WRONG_LINK, [{ field: 'token', message: 'is not valid, was already used or has expired' }]);
+  const parts = linkTokenPattern.exec(token);
+  if (!parts) throw wrong();
+  const [, codeId, mac] = parts;
+  if (!timingSafeEqual(Buffer.from(linkMac(ctx, codeId)), Buffer.from(mac))) throw wrong();
+  const now = ctx.clock.now();
+  const issued = await ctx.db.transaction().execute(async (trx) => {
+    let q = trx.selectFrom('contact_access_codes').selectAll().where('id', '=', codeId).where('institution_id', '=', institution.id);
+    if (ctx.store.kind === 'postgres') q = q.forUpdate();
+    const stored = await q.executeTakeFirst();
+    if (!stored || codeState(stored, now) !== 'usable') return null;
+    return startProfileSession(ctx, trx, institution.id, stored.contact_id, stored.id, 'link');
+  });
+  if (!issued) throw wrong();
+  return issued;
+}
+
+/** Uses up the code and opens the session, in the caller's transaction. */
+async function startProfileSession(ctx: AppContext, trx: Db, institutionId: string, contactId: string, codeId: string, via: 'code' | 'link'): Promise<IssuedProfileSession> {
+  const now = ctx.clock.now();
+  await trx.updateTable('contact_access_codes').set({ consumed_at: now.toISOString() }).where('id', '=', codeId).execute();
+  const token = `lc_${randomBytes(32).toString('base64url')}`;
+  const expiresAt = new Date(now.getTime() + SESSION_TTL_MS).toISOString();
+  await trx.deleteFrom('contact_sessions').where('contact_id', '=', contactId).where('expires_at', '<=', now.toISOString()).execute();
+  await trx
+    .insertInto('contact_sessions')
+    .values({ id: sessionHash(ctx, token), institution_id: institutionId, contact_id: contactId, created_at: now.toISOString(), expires_at: expiresAt })
+    .execute();
+  await recordAudit(ctx, trx, { institutionId, actor: selfActor(contactId), action: 'contact.profile_sign_in', target: { type: 'contact', id: contactId }, meta: { via } });
+  return { token, expiresAt };
 }
 
 /** The contact a profile session opens, or 401. */

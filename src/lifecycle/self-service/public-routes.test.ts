@@ -40,6 +40,21 @@ async function requestCode(h: Harness, slug: string, email: string, ip = '10.0.0
   return mail ? /\b(\d{6})\b/.exec(mail.text)![1] : null;
 }
 
+/** Asks for a code and returns the magic link of the email that arrives. */
+async function requestLink(h: Harness, slug: string, email: string, ip: string): Promise<string> {
+  const before = smtp.received.length;
+  expect((await h.app.inject({ method: 'POST', url: `${base(slug)}/code`, payload: { email }, remoteAddress: ip })).statusCode).toBe(202);
+  await deliver(h);
+  const mail = smtp.received.slice(before).find((m) => m.to.toLowerCase().includes(email.toLowerCase()))!;
+  return /(\S+#link=\S+)/.exec(mail.text)![1];
+}
+
+const linkTokenOf = (link: string) => link.split('#link=')[1];
+
+async function openWithLink(h: Harness, slug: string, token: string) {
+  return h.app.inject({ method: 'POST', url: `${base(slug)}/link`, payload: { token } });
+}
+
 async function signIn(h: Harness, slug: string, email: string, code: string) {
   return h.app.inject({ method: 'POST', url: `${base(slug)}/session`, payload: { email, code } });
 }
@@ -81,6 +96,49 @@ describeEachEngine('self-service profile and Delete Account (seed 000)', (h) => 
     expect(await requestCode(h, slug, 'pat.public@example.org')).toBeNull();
 
     expect((await api.call('POST', `/api/contacts/${c.id}/restore`)).json().lifecycle.status).toBe('active');
+  });
+
+  it('opens the profile with the magic link of the same email: once, until the code expires, only the newest, only in its institution', async () => {
+    const t = await h.tenant();
+    const other = await h.tenant();
+    const slug = await slugOf(h, t);
+    const api = contactsApi(h, t.admin.token);
+    const c = await api.createContact({ firstName: 'Link', lastName: 'Clicker', email: 'link.clicker@example.org' });
+
+    const link = await requestLink(h, slug, 'link.clicker@example.org', '10.1.0.1');
+    expect(link.startsWith(`${h.ctx.config.publicUrl}/profile/${slug}#link=`)).toBe(true);
+    const token = linkTokenOf(link);
+    // Nothing about the link is stored: only the code's keyed hash, as before.
+    expect(JSON.stringify(await h.ctx.db.selectFrom('contact_access_codes').selectAll().where('contact_id', '=', c.id).execute())).not.toContain(token.split('.')[1]);
+    const tampered = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
+    for (const bad of [tampered, 'not-a-token', `${token.split('.')[0]}.${'x'.repeat(43)}`]) {
+      const res = await openWithLink(h, slug, bad);
+      expect(res.statusCode, bad).toBe(422);
+      expect(res.json()).toMatchObject({ detail: 'This link is not valid, was already used or has expired; ask for a new code.', errors: [{ field: 'token' }] });
+    }
+    expect((await openWithLink(h, await slugOf(h, other), token)).statusCode).toBe(422);
+
+    const opened = await openWithLink(h, slug, token);
+    expect(opened.statusCode, opened.body).toBe(200);
+    expect(opened.cookies.find((k) => k.name === 'lethe_contact')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    const session = opened.json().token;
+    expect((await h.app.inject({ method: 'GET', url: base(slug), headers: { 'x-lethe-contact-session': session } })).json()).toMatchObject({ id: c.id, email: 'link.clicker@example.org' });
+    expect((await openWithLink(h, slug, token)).statusCode).toBe(422); // works once
+    const [entry] = await listAudit(h.ctx, { institutionId: t.institutionId, action: 'contact.profile_sign_in', targetId: c.id, limit: 1 });
+    expect(entry).toMatchObject({ actorLabel: `contact:${c.id}`, meta: { via: 'link' } });
+
+    // A newer code retires the older link; a link dies with its code after 10 minutes.
+    const older = linkTokenOf(await requestLink(h, slug, 'link.clicker@example.org', '10.1.0.2'));
+    const newer = linkTokenOf(await requestLink(h, slug, 'link.clicker@example.org', '10.1.0.3'));
+    expect((await openWithLink(h, slug, older)).statusCode).toBe(422);
+    h.clock.advance(10 * 60_000 + 1);
+    expect((await openWithLink(h, slug, newer)).statusCode).toBe(422);
+
+    // Signed in by link, Delete Account works as with a code.
+    const fresh = (await openWithLink(h, slug, linkTokenOf(await requestLink(h, slug, 'link.clicker@example.org', '10.1.0.4')))).json().token;
+    const del = await h.app.inject({ method: 'DELETE', url: base(slug), headers: { 'x-lethe-contact-session': fresh } });
+    expect(del.json()).toEqual({ outcome: 'disabled', confirmationEmail: false });
+    expect(await api.get(`/api/contacts/${c.id}/lifecycle`)).toMatchObject({ status: 'disabled' });
   });
 
   it('gives the same answer for an unknown address and sends nothing', async () => {

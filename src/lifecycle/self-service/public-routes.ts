@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import type { App } from '../../http/app.ts';
 import { emailSchema } from '../../access/institutions.ts';
@@ -10,7 +10,7 @@ import { notFound } from '../../http/problem.ts';
 import { applyAction, prepareAction, type Acting, type ActionInput } from '../actions.ts';
 import { readLifecycleSettings } from '../settings.ts';
 import { completeErasure } from '../storage.ts';
-import { CODE_SENT, contactOfSession, endProfileSession, openProfileSession, requestProfileCode, selfActor } from './profile-access.ts';
+import { CODE_SENT, contactOfSession, endProfileSession, openProfileSession, openProfileSessionByLink, requestProfileCode, selfActor, type IssuedProfileSession } from './profile-access.ts';
 
 export const CONTACT_SESSION_COOKIE = 'lethe_contact';
 export const CONTACT_SESSION_HEADER = 'x-lethe-contact-session';
@@ -37,11 +37,22 @@ function sessionToken(request: FastifyRequest): string | undefined {
 
 /**
  * The contact's own pages (seed 000): ask for a one-time code by email, open a short-lived
- * profile session with it, see the profile, and "Delete Account". No staff credentials here; the
- * session travels in a SameSite=Strict cookie or the X-Lethe-Contact-Session header.
+ * profile session with it (or with the magic link in the same email), see the profile, and
+ * "Delete Account". No staff credentials here; the session travels in a SameSite=Strict cookie
+ * or the X-Lethe-Contact-Session header.
  */
 export async function publicProfileRoutes(app: App, ctx: AppContext): Promise<void> {
   const tags = ['self-service'];
+  const sessionOpened = (request: FastifyRequest, reply: FastifyReply, issued: IssuedProfileSession) => {
+    reply.setCookie(CONTACT_SESSION_COOKIE, issued.token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      path: '/api/public/',
+      secure: ctx.config.cookieSecure === 'true' || (ctx.config.cookieSecure === 'auto' && request.protocol === 'https'),
+      expires: new Date(issued.expiresAt),
+    });
+    return issued;
+  };
   const perAddress = (request: FastifyRequest) => `${request.routeOptions.url}:${request.ip}:${String((request.body as { email?: string } | undefined)?.email ?? '').toLowerCase()}`;
 
   app.post(
@@ -77,17 +88,25 @@ export async function publicProfileRoutes(app: App, ctx: AppContext): Promise<vo
         response: { 200: z.object({ token: z.string(), expiresAt: z.string() }) },
       },
     },
-    async (request, reply) => {
-      const issued = await openProfileSession(ctx, request.params.institution, request.body.email, request.body.code);
-      reply.setCookie(CONTACT_SESSION_COOKIE, issued.token, {
-        httpOnly: true,
-        sameSite: 'strict',
-        path: '/api/public/',
-        secure: ctx.config.cookieSecure === 'true' || (ctx.config.cookieSecure === 'auto' && request.protocol === 'https'),
-        expires: new Date(issued.expiresAt),
-      });
-      return issued;
+    async (request, reply) => sessionOpened(request, reply, await openProfileSession(ctx, request.params.institution, request.body.email, request.body.code)),
+  );
+
+  app.post(
+    '/api/public/institutions/:institution/profile/link',
+    {
+      config: { rateLimit: { max: 10, timeWindow: 15 * 60_000, hook: 'preHandler', keyGenerator: (request) => `${request.routeOptions.url}:${request.ip}` } },
+      schema: {
+        tags,
+        security: [],
+        summary: 'Open a short-lived profile session with the magic link of the code email (instead of typing the code)',
+        description:
+          'The email links to `<LETHE_PUBLIC_URL>/profile/<institution>#link=<token>`; that page posts the token here. POST, never GET, so a mail scanner following the link cannot use it up. The link works once and expires with its code.',
+        params: institutionParams,
+        body: z.strictObject({ token: z.string().min(1).max(200) }),
+        response: { 200: z.object({ token: z.string(), expiresAt: z.string() }) },
+      },
     },
+    async (request, reply) => sessionOpened(request, reply, await openProfileSessionByLink(ctx, request.params.institution, request.body.token)),
   );
 
   app.get(

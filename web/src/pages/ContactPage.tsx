@@ -5,9 +5,23 @@ import { Badge, ConfirmDialog, Empty, Field, FormError, Loading, fieldError, for
 import { Link } from '../router.tsx';
 import { useCan } from '../session.ts';
 import type { ActivityItem, AttributeDefinition, Contact, Page } from '../types.ts';
+import { LifecycleActions } from './contact/LifecycleActions.tsx';
 
 export function ContactPage({ id }: { id: string }) {
-  const contact = useQuery({ queryKey: ['contact', id], queryFn: () => api.get<Contact>(`/api/contacts/${encodeURIComponent(id)}`) });
+  const [erased, setErased] = useState<string | null>(null);
+  const contact = useQuery({ queryKey: ['contact', id], queryFn: () => api.get<Contact>(`/api/contacts/${encodeURIComponent(id)}`), enabled: erased === null });
+  if (erased)
+    return (
+      <section>
+        <h1 tabIndex={-1} ref={(h) => h?.focus()}>
+          Contact removed
+        </h1>
+        <p className="alert alert-success" role="status">
+          {erased}
+        </p>
+        <Link to="/contacts">Back to contacts</Link>
+      </section>
+    );
   if (contact.isPending) return <Loading />;
   if (contact.isError)
     return (
@@ -33,6 +47,7 @@ export function ContactPage({ id }: { id: string }) {
       <div className="grid-2">
         <div>
           <Profile contact={c} />
+          <LifecycleActions contact={c} onErased={setErased} />
           <Consent contact={c} />
           <Related contactId={c.id} />
         </div>
@@ -68,8 +83,6 @@ function useContactUpdate(contact: Contact) {
 function Profile({ contact: c }: { contact: Contact }) {
   const canWrite = useCan('contacts.write');
   const [editing, setEditing] = useState(false);
-  const [confirm, setConfirm] = useState<'approved' | 'rejected' | null>(null);
-  const update = useContactUpdate(c);
   const attributes = useQuery({ queryKey: ['attributes'], queryFn: () => api.get<{ items: AttributeDefinition[] }>('/api/attributes') });
   const labels = new Map((attributes.data?.items ?? []).map((a) => [a.key, a.label]));
   return (
@@ -81,16 +94,6 @@ function Profile({ contact: c }: { contact: Contact }) {
             <button type="button" onClick={() => setEditing(true)}>
               Edit
             </button>
-            {c.approvalStatus !== 'approved' && (
-              <button type="button" onClick={() => setConfirm('approved')}>
-                Approve
-              </button>
-            )}
-            {c.approvalStatus !== 'rejected' && (
-              <button type="button" className="danger" onClick={() => setConfirm('rejected')}>
-                Reject
-              </button>
-            )}
           </div>
         )}
       </div>
@@ -115,26 +118,6 @@ function Profile({ contact: c }: { contact: Contact }) {
           ))}
         </dl>
       )}
-      <ConfirmDialog
-        open={confirm !== null}
-        title={confirm === 'rejected' ? 'Reject this contact?' : 'Approve this contact?'}
-        confirmLabel={confirm === 'rejected' ? 'Reject contact' : 'Approve contact'}
-        danger={confirm === 'rejected'}
-        busy={update.isPending}
-        error={update.error}
-        onCancel={() => setConfirm(null)}
-        onConfirm={() => update.mutate({ approvalStatus: confirm }, { onSuccess: () => setConfirm(null) })}
-      >
-        {confirm === 'rejected' ? (
-          <p>
-            {c.firstName} {c.lastName} will leave the directory and their data is frozen. You can approve them back later; the change is written to the audit log.
-          </p>
-        ) : (
-          <p>
-            {c.firstName} {c.lastName} will be marked approved and shown in the directory. The change is written to the audit log.
-          </p>
-        )}
-      </ConfirmDialog>
     </div>
   );
 }

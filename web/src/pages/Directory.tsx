@@ -6,10 +6,12 @@ import { Badge, Field, FormError, fieldError, formatDate } from '../components.t
 import { Link, navigate } from '../router.tsx';
 import { useCan } from '../session.ts';
 import type { AttributeDefinition, Contact, ContactRow, Organization, Page } from '../types.ts';
+import { BulkActions } from './directory/BulkActions.tsx';
 
-interface Filters {
+export interface Filters {
   q: string;
   approvalStatus: string;
+  lifecycle: string;
   optInStatus: string;
   visibility: string;
   source: string;
@@ -21,7 +23,7 @@ interface Filters {
   attrs: Record<string, string>;
 }
 
-const EMPTY: Filters = { q: '', approvalStatus: '', optInStatus: '', visibility: '', source: '', organizationId: '', createdFrom: '', createdTo: '', sort: 'createdAt', order: 'desc', attrs: {} };
+const EMPTY: Filters = { q: '', approvalStatus: '', lifecycle: '', optInStatus: '', visibility: '', source: '', organizationId: '', createdFrom: '', createdTo: '', sort: 'createdAt', order: 'desc', attrs: {} };
 const PAGE_SIZE = 100;
 const ROW_HEIGHT = 44;
 // Filters live in memory and this tab's session storage, never in the URL: searches hold names and emails.
@@ -41,6 +43,7 @@ function toQuery(f: Filters): Query {
   const query: Query = {
     q: f.q.trim(),
     approvalStatus: f.approvalStatus,
+    lifecycle: f.lifecycle,
     optInStatus: f.optInStatus,
     visibility: f.visibility,
     source: f.source,
@@ -78,6 +81,8 @@ export function Directory() {
   const debounced = useDebounced(filters, 250);
   useEffect(() => sessionStorage.setItem(STATE_KEY, JSON.stringify(filters)), [filters]);
   const canWrite = useCan('contacts.write');
+  const canDelete = useCan('contacts.delete');
+  const canBulk = canWrite || canDelete;
 
   const attributes = useQuery({ queryKey: ['attributes'], queryFn: () => api.get<{ items: AttributeDefinition[] }>('/api/attributes') });
   const organizations = useQuery({ queryKey: ['organizations'], queryFn: () => api.get<{ items: Organization[] }>('/api/organizations').catch(() => ({ items: [] as Organization[] })) });
@@ -118,6 +123,7 @@ export function Directory() {
           {(p) => <input {...p} type="search" name="q" placeholder="Name, email or phone" value={filters.q} onChange={(e) => set({ q: e.target.value })} />}
         </Field>
         <Select label="Approval status" name="approvalStatus" value={filters.approvalStatus} onChange={(v) => set({ approvalStatus: v })} options={['pending', 'approved', 'rejected']} />
+        <Select label="Record" name="lifecycle" value={filters.lifecycle} onChange={(v) => set({ lifecycle: v })} options={['disabled', 'any']} anyLabel="Active" />
         <Select label="Opt-in" name="optInStatus" value={filters.optInStatus} onChange={(v) => set({ optInStatus: v })} options={['unknown', 'opted_in', 'opted_out']} />
         <Select label="Visibility" name="visibility" value={filters.visibility} onChange={(v) => set({ visibility: v })} options={['everyone', 'staff_only', 'owner_only']} />
         <Select label="Source" name="source" value={filters.source} onChange={(v) => set({ source: v })} options={['self_signup', 'application', 'manual', 'bulk_import', 'api']} />
@@ -175,21 +181,22 @@ export function Directory() {
         {contacts.isPending ? 'Loading…' : `${rows.length}${contacts.hasNextPage ? '+' : ''} contact${rows.length === 1 ? '' : 's'}`}
         {contacts.isFetching && !contacts.isPending ? ' · updating…' : ''}
       </p>
+      {canBulk && <BulkActions filters={debounced} />}
       <ContactTable rows={rows} orgName={orgName} hasMore={!!contacts.hasNextPage} loadingMore={contacts.isFetchingNextPage} loadMore={() => contacts.fetchNextPage()} />
       {creating && <NewContactDialog onClose={() => setCreating(false)} />}
     </section>
   );
 }
 
-function Select({ label, name, value, onChange, options }: { label: string; name: string; value: string; onChange: (v: string) => void; options: string[] }) {
+function Select({ label, name, value, onChange, options, anyLabel = 'Any' }: { label: string; name: string; value: string; onChange: (v: string) => void; options: string[]; anyLabel?: string }) {
   return (
     <Field label={label}>
       {(p) => (
         <select {...p} name={name} value={value} onChange={(e) => onChange(e.target.value)}>
-          <option value="">Any</option>
+          <option value="">{anyLabel}</option>
           {options.map((o) => (
             <option key={o} value={o}>
-              {o.replace(/_/g, ' ')}
+              {o === 'disabled' ? 'disabled (soft-deleted)' : o.replace(/_/g, ' ')}
             </option>
           ))}
         </select>

@@ -1,64 +1,26 @@
-import { useState, type FormEvent } from 'react';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import { request } from '../api.ts';
-import { Badge, Empty, Field, FormError, Loading, fieldError, formatDate } from '../components.tsx';
+import { Badge, Empty, FormError, Loading, formatDate } from '../components.tsx';
+import type { ImportView } from '../types.ts';
+import { ImportProgress } from './imports/ImportProgress.tsx';
+import { UploadForm } from './imports/UploadForm.tsx';
 
-interface Import {
-  id: string;
-  status: string;
-  fileName: string;
-  rows: { total: number | null; done: number };
-  summary: { created: number; updated: number; skippedDuplicate: number; invalid: number; suppressed: number; blank: number };
-  error: string | null;
-  createdAt: string;
-  errorsUrl?: string;
-}
+const ACTIVE = ['uploading', 'pending', 'running'];
 
 export function ImportsPage() {
-  const queryClient = useQueryClient();
-  const [file, setFile] = useState<File | null>(null);
-  const [onDuplicate, setOnDuplicate] = useState('skip');
+  const [current, setCurrent] = useState<string | null>(null);
   const imports = useQuery({
     queryKey: ['imports'],
-    queryFn: () => request<{ items: Import[] }>('GET', '/api/imports'),
-    refetchInterval: (q) => (q.state.data?.items.some((i) => ['uploading', 'pending', 'running'].includes(i.status)) ? 1000 : false),
+    queryFn: () => request<{ items: ImportView[] }>('GET', '/api/imports'),
+    refetchInterval: (q) => (q.state.data?.items.some((i) => ACTIVE.includes(i.status)) ? 1000 : false),
   });
-  const upload = useMutation({
-    mutationFn: async () => {
-      if (!file) throw new Error('Choose a CSV file first.');
-      return request('POST', '/api/imports', undefined, { raw: await file.text(), contentType: 'text/csv', query: { fileName: file.name, onDuplicate } });
-    },
-    onSuccess: () => {
-      setFile(null);
-      queryClient.invalidateQueries({ queryKey: ['imports'] });
-    },
-  });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    upload.mutate();
-  };
   return (
     <section>
       <h1>Imports</h1>
-      <form className="card stack" onSubmit={submit} aria-label="Upload a CSV">
-        <h2>Upload a CSV</h2>
-        <Field label="CSV file" hint="The first row names the columns (firstName, lastName, email, mobilePhone…)." error={fieldError(upload.error, 'file')}>
-          {(p) => <input {...p} type="file" accept=".csv,text/csv" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />}
-        </Field>
-        <Field label="When a row matches an existing contact" error={fieldError(upload.error, 'querystring.onDuplicate')}>
-          {(p) => (
-            <select {...p} value={onDuplicate} onChange={(e) => setOnDuplicate(e.target.value)}>
-              <option value="skip">Skip the row</option>
-              <option value="fill_empty">Fill only empty fields</option>
-              <option value="overwrite">Overwrite the existing values</option>
-            </select>
-          )}
-        </Field>
-        <FormError error={upload.error} />
-        <button type="submit" className="primary" disabled={!file || upload.isPending}>
-          {upload.isPending ? 'Uploading…' : 'Import'}
-        </button>
-      </form>
+      <UploadForm onStarted={setCurrent} />
+      {current && <ImportProgress id={current} />}
+      <h2>Earlier imports</h2>
       <FormError error={imports.error} />
       {imports.isPending ? (
         <Loading />
@@ -71,7 +33,7 @@ export function ImportsPage() {
               <tr>
                 <th scope="col">File</th>
                 <th scope="col">Status</th>
-                <th scope="col">Progress</th>
+                <th scope="col">Rows</th>
                 <th scope="col">Result</th>
                 <th scope="col">Uploaded</th>
               </tr>
@@ -79,22 +41,26 @@ export function ImportsPage() {
             <tbody>
               {imports.data?.items.map((i) => (
                 <tr key={i.id}>
-                  <td>{i.fileName}</td>
+                  <td>
+                    <button type="button" className="link-button" onClick={() => setCurrent(i.id)}>
+                      {i.fileName}
+                    </button>
+                  </td>
                   <td>
                     <Badge value={i.status} />
-                    {i.error && <div className="field-error">{i.error}</div>}
                   </td>
                   <td>
-                    <progress max={i.rows.total ?? undefined} value={i.rows.done} aria-label={`Progress of ${i.fileName}`} /> {i.rows.done}
-                    {i.rows.total !== null ? ` / ${i.rows.total}` : ''} rows
+                    {i.rows.done}
+                    {i.rows.total !== null ? ` / ${i.rows.total}` : ''}
                   </td>
                   <td>
-                    {i.summary.created} created · {i.summary.updated} updated · {i.summary.skippedDuplicate} duplicates skipped · {i.summary.invalid} invalid · {i.summary.suppressed} suppressed
+                    {i.summary.created} created · {i.summary.updated} updated · {i.summary.skippedDuplicate} duplicates · {i.summary.invalid} invalid
                     {i.summary.invalid > 0 && (
                       <>
                         {' '}
-                        · <a href={i.errorsUrl ?? `/api/imports/${i.id}/errors.csv`} download>
-                          Download the error report
+                        ·{' '}
+                        <a href={i.errorsUrl} download>
+                          Error report<span className="sr-only"> of {i.fileName}</span>
                         </a>
                       </>
                     )}

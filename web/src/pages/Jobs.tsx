@@ -3,20 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api.ts';
 import { Badge, ConfirmDialog, Empty, FormError, Loading, formatDate, label } from '../components.tsx';
 import type { Job } from '../types.ts';
-
-export function Progress({ job }: { job: Job }) {
-  const pct = job.progress.percent ?? (job.status === 'succeeded' ? 100 : null);
-  return (
-    <div className="progress-wrap">
-      <progress max={100} value={pct ?? undefined} aria-label={`${label(job.kind)} progress`} />
-      <span className="muted">
-        {job.progress.done}
-        {job.progress.total !== null ? ` / ${job.progress.total}` : ''}
-        {pct !== null ? ` (${Math.round(pct)}%)` : ''}
-      </span>
-    </div>
-  );
-}
+import { Progress } from '../JobProgress.tsx';
 
 export function JobsPage() {
   const queryClient = useQueryClient();

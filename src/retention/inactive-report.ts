@@ -1,0 +1,127 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { AppContext, Db } from '../context.ts';
+import { recencyReasons } from './recency-rules.ts';
+import { effectiveRecency } from './recency-store.ts';
+import { beneficiaryLinesQuery } from './inactive-selection.ts';
+
+/** What a run of the batch found (and, executed, did): ids, counts and dates only, never names. */
+export const inactiveReport = z.object({
+  totals: z.object({
+    prospectsToDelete: z.number(),
+    customersToAnonymise: z.number(),
+    beneficiaryNamesToAnonymise: z.number(),
+  }),
+  perOrganization: z.array(
+    z.object({ organizationId: z.string().nullable(), organizationName: z.string().nullable(), prospectsToDelete: z.number(), customersToAnonymise: z.number() }),
+  ),
+  histogram: z.array(z.object({ month: z.string().describe('YYYY-MM of the last activity (recency)'), contacts: z.number() })).describe("every contact of the institution not yet anonymised, by its recency's month"),
+  sample: z.array(z.object({ contactId: z.string(), outcome: z.enum(['delete', 'anonymise']), recency: z.string(), reason: z.enum(recencyReasons), organizationId: z.string().nullable() })),
+  executed: z
+    .object({ deleted: z.number(), anonymised: z.number(), skippedActive: z.number(), beneficiaryNamesAnonymised: z.number() })
+    .nullable()
+    .describe('null for a simulation'),
+});
+export type InactiveReport = z.infer<typeof inactiveReport>;
+
+const SAMPLE_SIZE = 20;
+
+/** The report of a run's snapshot (retention_run_items), read before anything is changed. */
+export async function buildReport(ctx: Pick<AppContext, 'store'>, db: Db, runId: string, institutionId: string): Promise<InactiveReport> {
+  const perOrg = await db
+    .selectFrom('retention_run_items as i')
+    .innerJoin('contacts as c', 'c.id', 'i.contact_id')
+    .leftJoin('organizations as o', 'o.id', 'c.organization_id')
+    .select((eb) => ['c.organization_id', 'o.name', 'i.outcome', eb.fn.countAll<number>().as('n')])
+    .where('i.run_id', '=', runId)
+    .groupBy(['c.organization_id', 'o.name', 'i.outcome'])
+    .execute();
+  const byOrg = new Map<string, InactiveReport['perOrganization'][number]>();
+  for (const r of perOrg) {
+    const key = r.organization_id ?? '';
+    const entry = byOrg.get(key) ?? { organizationId: r.organization_id, organizationName: r.name, prospectsToDelete: 0, customersToAnonymise: 0 };
+    if (r.outcome === 'delete') entry.prospectsToDelete += Number(r.n);
+    else entry.customersToAnonymise += Number(r.n);
+    byOrg.set(key, entry);
+  }
+  const perOrganization = [...byOrg.values()].sort((a, b) => (a.organizationName ?? '').localeCompare(b.organizationName ?? ''));
+
+  const monthOf = ctx.store.kind === 'postgres' ? sql<string>`to_char(${effectiveRecency} at time zone 'UTC', 'YYYY-MM')` : sql<string>`substr(${effectiveRecency}, 1, 7)`;
+  const histogramRows = await sql<{ month: string; n: number }>`
+    select ${monthOf} as month, count(*) as n
+    from contacts c left join contact_recency r on r.contact_id = c.id
+    where c.institution_id = ${institutionId} and not exists (select 1 from anonymised_contacts a where a.stub_id = c.id)
+    group by 1 order by 1`.execute(db);
+
+  const sampleRows = await db
+    .selectFrom('retention_run_items as i')
+    .innerJoin('contacts as c', 'c.id', 'i.contact_id')
+    .leftJoin('contact_recency as r', 'r.contact_id', 'c.id')
+    .select(['i.contact_id', 'i.outcome', 'c.organization_id', effectiveRecency.as('recency'), 'r.reason'])
+    .where('i.run_id', '=', runId)
+    .orderBy('i.contact_id')
+    .limit(SAMPLE_SIZE)
+    .execute();
+
+  const beneficiaries = await db
+    .selectFrom(beneficiaryLinesQuery(db, runId, institutionId, true).as('b'))
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+
+  return {
+    totals: {
+      prospectsToDelete: perOrganization.reduce((s, o) => s + o.prospectsToDelete, 0),
+      customersToAnonymise: perOrganization.reduce((s, o) => s + o.customersToAnonymise, 0),
+      beneficiaryNamesToAnonymise: Number(beneficiaries.n),
+    },
+    perOrganization,
+    histogram: histogramRows.rows.map((r) => ({ month: r.month, contacts: Number(r.n) })),
+    sample: sampleRows.map((r) => ({
+      contactId: r.contact_id,
+      outcome: r.outcome,
+      recency: new Date(r.recency).toISOString(),
+      reason: (r.reason ?? 'created') as InactiveReport['sample'][number]['reason'],
+      organizationId: r.organization_id,
+    })),
+    executed: null,
+  };
+}
+
+/** The report as CSV: one section per table, so a spreadsheet opens it as is. */
+export function reportCsv(run: { id: string; mode: string; months: number; cutoff: string; asOf: string }, report: InactiveReport): string {
+  const cell = (v: unknown) => {
+    const s = v === null || v === undefined ? '' : String(v);
+    return /[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const line = (...cells: unknown[]) => cells.map(cell).join(',');
+  const out = [
+    line('run', run.id),
+    line('mode', run.mode),
+    line('inactivity_months', run.months),
+    line('as_of', run.asOf),
+    line('cutoff', run.cutoff),
+    '',
+    line('outcome', 'contacts'),
+    line('prospects_to_delete', report.totals.prospectsToDelete),
+    line('customers_to_anonymise', report.totals.customersToAnonymise),
+    line('beneficiary_names_to_anonymise', report.totals.beneficiaryNamesToAnonymise),
+    ...(report.executed
+      ? [
+          line('deleted', report.executed.deleted),
+          line('anonymised', report.executed.anonymised),
+          line('skipped_active', report.executed.skippedActive),
+          line('beneficiary_names_anonymised', report.executed.beneficiaryNamesAnonymised),
+        ]
+      : []),
+    '',
+    line('organization_id', 'organization', 'prospects_to_delete', 'customers_to_anonymise'),
+    ...report.perOrganization.map((o) => line(o.organizationId, o.organizationName, o.prospectsToDelete, o.customersToAnonymise)),
+    '',
+    line('last_activity_month', 'contacts'),
+    ...report.histogram.map((b) => line(b.month, b.contacts)),
+    '',
+    line('sample_contact_id', 'outcome', 'recency', 'reason', 'organization_id'),
+    ...report.sample.map((s) => line(s.contactId, s.outcome, s.recency, s.reason, s.organizationId)),
+  ];
+  return out.join('\r\n') + '\r\n';
+}

@@ -1,0 +1,113 @@
+import { sql } from 'kysely';
+import type { Db } from '../context.ts';
+import { effectiveRecency } from './recency-store.ts';
+
+/**
+ * Which contacts the inactive-contact batch touches, and how: every contact of the institution
+ * (recency is institution-wide, so activity in any organization keeps a contact) whose recency is
+ * before the cutoff and that is not already an anonymised stub. Those who bought or benefited
+ * (on an order as purchase or cultural contact) are anonymised; the others, prospects, deleted.
+ * Simulation and execution both fix their set with this one statement.
+ */
+export async function snapshotInactive(trx: Db, runId: string, institutionId: string, cutoff: string): Promise<number> {
+  const result = await sql`
+    insert into retention_run_items (run_id, contact_id, outcome, done)
+    select ${runId}, c.id,
+      case when exists (select 1 from ticket_order_contacts oc where oc.contact_id = c.id) then 'anonymise' else 'delete' end,
+      null
+    from contacts c left join contact_recency r on r.contact_id = c.id
+    where c.institution_id = ${institutionId}
+      and ${effectiveRecency} < ${cutoff}
+      and not exists (select 1 from anonymised_contacts a where a.stub_id = c.id)`.execute(trx);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+export interface CurrentState {
+  contactId: string;
+  active: boolean;
+  customer: boolean;
+  anonymised: boolean;
+  exists: boolean;
+}
+
+/**
+ * The state of a chunk's contacts at the moment it is executed: a contact who became active since
+ * the snapshot (clicked the renewal link, bought a ticket) is skipped, one who bought since is
+ * anonymised rather than deleted.
+ */
+export async function currentStates(trx: Db, institutionId: string, ids: string[], cutoff: string): Promise<Map<string, CurrentState>> {
+  const rows = ids.length
+    ? await trx
+        .selectFrom('contacts as c')
+        .leftJoin('contact_recency as r', 'r.contact_id', 'c.id')
+        .select((eb) => [
+          'c.id',
+          effectiveRecency.as('recency'),
+          eb.exists(eb.selectFrom('ticket_order_contacts as oc').select('oc.contact_id').whereRef('oc.contact_id', '=', 'c.id')).as('customer'),
+          eb.exists(eb.selectFrom('anonymised_contacts as a').select('a.stub_id').whereRef('a.stub_id', '=', 'c.id')).as('anonymised'),
+        ])
+        .where('c.institution_id', '=', institutionId)
+        .where('c.id', 'in', ids)
+        .execute()
+    : [];
+  const found = new Map(rows.map((r) => [r.id, r]));
+  return new Map(
+    ids.map((id) => {
+      const r = found.get(id);
+      return [
+        id,
+        {
+          contactId: id,
+          exists: !!r,
+          active: r ? Date.parse(new Date(r.recency).toISOString()) >= Date.parse(cutoff) : false,
+          customer: r ? Boolean(Number(r.customer)) : false,
+          anonymised: r ? Boolean(Number(r.anonymised)) : false,
+        },
+      ];
+    }),
+  );
+}
+
+/**
+ * Beneficiary names (on ticket lines) to anonymise: lines of orders with at least one contact of
+ * this run to anonymise and no contact left who is neither in it nor already anonymised, so a
+ * ticket keeps its names while anyone on its order is still active.
+ */
+export function beneficiaryLinesQuery(db: Db, runId: string, institutionId: string, includeRunItems: boolean) {
+  return db
+    .selectFrom('ticket_order_lines as l')
+    .select('l.id')
+    .where('l.institution_id', '=', institutionId)
+    .where('l.beneficiary_last_name', 'is not', null)
+    .where('l.beneficiary_anonymised_at', 'is', null)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('ticket_order_contacts as oc')
+          .select('oc.contact_id')
+          .whereRef('oc.order_id', '=', 'l.order_id')
+          .where((e) =>
+            includeRunItems
+              ? e.or([
+                  e('oc.contact_id', 'in', e.selectFrom('retention_run_items as i').select('i.contact_id').where('i.run_id', '=', runId).where('i.outcome', '=', 'anonymise')),
+                  e('oc.contact_id', 'in', e.selectFrom('anonymised_contacts').select('stub_id')),
+                ])
+              : e('oc.contact_id', 'in', e.selectFrom('anonymised_contacts').select('stub_id')),
+          ),
+      ),
+    )
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('ticket_order_contacts as oc')
+            .select('oc.contact_id')
+            .whereRef('oc.order_id', '=', 'l.order_id')
+            .where('oc.contact_id', 'not in', eb.selectFrom('anonymised_contacts').select('stub_id'))
+            .$if(includeRunItems, (q) =>
+              q.where('oc.contact_id', 'not in', eb.selectFrom('retention_run_items as i').select('i.contact_id').where('i.run_id', '=', runId).where('i.outcome', '=', 'anonymise')),
+            ),
+        ),
+      ),
+    );
+}
