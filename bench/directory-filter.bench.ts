@@ -37,22 +37,23 @@ export async function run(): Promise<BenchFigure[]> {
   const staff: Viewer = { userId: null, seeStaffOnly: true, seeAllOwners: false };
   const employer: Viewer = { userId: meta.ownerUserId, seeStaffOnly: false, seeAllOwners: false };
 
-  // The bare storage work each query needs, written by hand against the same indexes.
+  // The bare storage work each query needs, written by hand against the same indexes; like the
+  // product, each leaves out rejected and disabled (soft-deleted) contacts.
   const byEmail = raw.prepare(
-    `select * from contacts where institution_id = ? and email_normalized = ? and approval_status <> 'rejected'
+    `select * from contacts where institution_id = ? and email_normalized = ? and approval_status <> 'rejected' and id not in (select contact_id from disabled_contacts)
      and (visibility = 'everyone' or visibility = 'staff_only' or owner_user_id = ?) order by created_at desc, id desc limit 50`,
   );
   const byLastName = raw.prepare(
-    `select * from contacts where institution_id = ? and last_name_folded >= ? and last_name_folded < ? and approval_status <> 'rejected'
+    `select * from contacts where institution_id = ? and last_name_folded >= ? and last_name_folded < ? and approval_status <> 'rejected' and id not in (select contact_id from disabled_contacts)
      and (visibility = 'everyone' or visibility = 'staff_only' or owner_user_id = ?) order by last_name_folded, id limit 50`,
   );
   const byAttribute = raw.prepare(
     `select c.* from contact_attribute_values v join contacts c on c.id = v.contact_id
-     where v.attribute_id = ? and v.value_text = ? and c.institution_id = ? and c.approval_status <> 'rejected'
+     where v.attribute_id = ? and v.value_text = ? and c.institution_id = ? and c.approval_status <> 'rejected' and c.id not in (select contact_id from disabled_contacts)
      and (c.visibility = 'everyone' or c.visibility = 'staff_only' or c.owner_user_id = ?) order by v.contact_id desc limit 50`,
   );
   const combined = raw.prepare(
-    `select c.* from contacts c where c.institution_id = ? and c.last_name_folded >= ? and c.last_name_folded < ? and c.approval_status <> 'rejected'
+    `select c.* from contacts c where c.institution_id = ? and c.last_name_folded >= ? and c.last_name_folded < ? and c.approval_status <> 'rejected' and c.id not in (select contact_id from disabled_contacts)
      and (c.visibility = 'everyone' or c.owner_user_id = ?)
      and exists (select 1 from contact_attribute_values v where v.contact_id = c.id and v.attribute_id = ? and v.value_text = ?)
      order by c.last_name_folded, c.id limit 50`,

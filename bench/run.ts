@@ -15,6 +15,7 @@ const benchmarks: Record<string, () => Promise<{ run: () => Promise<BenchFigure[
   export: () => import('./export.bench.ts'),
   'bulk-update': () => import('./bulk-update.bench.ts'),
   expunge: () => import('./expunge.bench.ts'),
+  mail: () => import('./mail.bench.ts'),
   workflow: () => import('./workflow.bench.ts'),
 };
 
