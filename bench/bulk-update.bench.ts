@@ -15,9 +15,8 @@ import { seal } from '../src/security/aead.ts';
 import { secretsFrom } from '../src/security/server-secret.ts';
 import { startBulkJob, runBulkJob, BULK_CACHE_KIB, BULK_JOB_KIND, BULK_WAL_AUTOCHECKPOINT } from '../src/lifecycle/bulk/bulk-job.ts';
 import { claimNextJob, completeJob } from '../src/jobs/queue.ts';
-import { migrateToLatest } from '../src/db/migrate.ts';
 import { foldName } from '../src/contacts/normalize.ts';
-import { emailOf, lastNameOf, programs, rng } from './generate-contacts.ts';
+import { cachedMeta, emailOf, freshBenchDatabase, lastNameOf, programs, rng } from './generate-contacts.ts';
 import { figure, type BenchFigure } from './result.ts';
 
 /**
@@ -45,25 +44,9 @@ interface Generated {
  * id order and storage order at odds; a bulk job walks ids in order, so it gets its own file.
  */
 async function generate(file: string): Promise<Generated> {
-  const metaFile = `${file}.json`;
-  if (fs.existsSync(file) && fs.existsSync(metaFile)) {
-    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
-    if (meta.count === COUNT) return meta;
-  }
-  fs.rmSync(file, { force: true });
-  const store = openSqlite(file);
-  await migrateToLatest(store);
-  await store.close();
-  const db = new SQLite(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = OFF');
-  const now = '2026-01-01T00:00:00.000Z';
-  const institutionId = newId();
-  const organizationId = newId();
-  const attributeId = newId();
-  db.prepare(`insert into institutions (id, name, slug, settings, created_at) values (?, 'Bench University', 'bench', '{}', ?)`).run(institutionId, now);
-  db.prepare(`insert into organizations (id, institution_id, name, tier, email_domains, created_at) values (?, ?, 'Career Services', 'enterprise', '[]', ?)`).run(organizationId, institutionId, now);
-  db.prepare(`insert into attribute_definitions (id, institution_id, key, label, type, options, created_at) values (?, ?, 'program', 'Program', 'choice', ?, ?)`).run(attributeId, institutionId, JSON.stringify(programs), now);
+  const cached = cachedMeta<Generated & { count: number }>(file, COUNT);
+  if (cached) return cached;
+  const { db, now, institutionId, organizationId, attributeId } = await freshBenchDatabase(file);
   const insertContact = db.prepare(`insert into contacts (id, institution_id, organization_id, first_name, last_name, first_name_folded, last_name_folded, email, email_normalized, visibility, approval_status, source, opt_in_status, created_at, updated_at)
     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'approved', 'bulk_import', 'unknown', ?, ?)`);
   const insertValue = db.prepare(`insert into contact_attribute_values (contact_id, attribute_id, institution_id, value_text, value_number) values (?, ?, ?, ?, null)`);
@@ -89,7 +72,7 @@ async function generate(file: string): Promise<Generated> {
   db.exec('analyze');
   db.close();
   const meta = { count: COUNT, institutionId, attributeId };
-  fs.writeFileSync(metaFile, JSON.stringify(meta));
+  fs.writeFileSync(`${file}.json`, JSON.stringify(meta));
   return meta;
 }
 

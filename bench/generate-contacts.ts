@@ -44,18 +44,24 @@ export interface GeneratedDirectory {
  * SQLite file, reusing the file when it already holds them. Raw inserts: this is set-up, not the
  * thing measured.
  */
-export async function generateDirectory(file: string, count: number, onProgress?: (done: number) => void): Promise<GeneratedDirectory> {
+/** The metadata of a data set cached in `file`, when it was generated for `count` contacts. */
+export function cachedMeta<T extends { count: number }>(file: string, count: number): T | null {
   const metaFile = `${file}.json`;
-  if (fs.existsSync(file) && fs.existsSync(metaFile)) {
-    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
-    if (meta.count === count) return { file, ...meta };
-  }
+  if (!fs.existsSync(file) || !fs.existsSync(metaFile)) return null;
+  const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as T;
+  return meta.count === count ? meta : null;
+}
+
+/**
+ * A freshly migrated file opened raw for fast generation (no sync), holding the bench tenant: an
+ * institution, its organization and a "program" choice attribute.
+ */
+export async function freshBenchDatabase(file: string) {
   fs.rmSync(file, { force: true });
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const store = openSqlite(file);
   await migrateToLatest(store);
   await store.close();
-
   const db = new SQLite(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
@@ -63,11 +69,18 @@ export async function generateDirectory(file: string, count: number, onProgress?
   const institutionId = newId();
   const organizationId = newId();
   const attributeId = newId();
-  const ownerUserId = newId();
   db.prepare(`insert into institutions (id, name, slug, settings, created_at) values (?, 'Bench University', 'bench', '{}', ?)`).run(institutionId, now);
   db.prepare(`insert into organizations (id, institution_id, name, tier, email_domains, created_at) values (?, ?, 'Career Services', 'enterprise', '[]', ?)`).run(organizationId, institutionId, now);
-  db.prepare(`insert into users (id, institution_id, organization_id, email, name, password_hash, site_access, created_at, updated_at) values (?, ?, ?, 'owner@bench.example', 'Owner', 'x', 1, ?, ?)`).run(ownerUserId, institutionId, organizationId, now, now);
   db.prepare(`insert into attribute_definitions (id, institution_id, key, label, type, options, created_at) values (?, ?, 'program', 'Program', 'choice', ?, ?)`).run(attributeId, institutionId, JSON.stringify(programs), now);
+  return { db, now, institutionId, organizationId, attributeId };
+}
+
+export async function generateDirectory(file: string, count: number, onProgress?: (done: number) => void): Promise<GeneratedDirectory> {
+  const cached = cachedMeta<GeneratedDirectory & { count: number }>(file, count);
+  if (cached) return { ...cached, file };
+  const { db, now, institutionId, organizationId, attributeId } = await freshBenchDatabase(file);
+  const ownerUserId = newId();
+  db.prepare(`insert into users (id, institution_id, organization_id, email, name, password_hash, site_access, created_at, updated_at) values (?, ?, ?, 'owner@bench.example', 'Owner', 'x', 1, ?, ?)`).run(ownerUserId, institutionId, organizationId, now, now);
 
   const insertContact = db.prepare(`insert into contacts (id, institution_id, organization_id, first_name, last_name, first_name_folded, last_name_folded, email, email_normalized, visibility, owner_user_id, approval_status, source, opt_in_status, created_at, updated_at)
     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'approved', 'bulk_import', 'unknown', ?, ?)`);
@@ -94,6 +107,6 @@ export async function generateDirectory(file: string, count: number, onProgress?
   db.exec('analyze');
   db.close();
   const meta = { count, institutionId, attributeId, ownerUserId };
-  fs.writeFileSync(metaFile, JSON.stringify(meta));
+  fs.writeFileSync(`${file}.json`, JSON.stringify(meta));
   return { file, institutionId, attributeId, ownerUserId };
 }

@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { describeEachEngine, type Harness } from '../../test/support/harness.ts';
 import { nextScrubAt } from '../lifecycle/storage.ts';
 import { richContact } from '../lifecycle/test-fixtures.ts';
-import { pgClient, pgPageHits, pgTupleHits, sqliteHits } from './storage-scan.ts';
+import { pgClient, pgPageHits, pgTupleHits, sqliteHits } from '../../test/support/storage-scan.ts';
 import { drainSequentially, post, sale } from './test-support.ts';
 
 const drain = drainSequentially;

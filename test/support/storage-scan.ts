@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import pg from 'pg';
-import type { Harness } from '../../test/support/harness.ts';
+import type { Harness } from './harness.ts';
 
 /**
- * Test-only scans for erased values at the storage level, the same method as the lifecycle's
- * proof of erasure (src/lifecycle/erasure-proof.test.ts, whose helpers are local to that test):
- * every byte of the SQLite file and WAL; on PostgreSQL every heap/TOAST tuple and index entry, then
- * whole raw pages after the scrub.
+ * Scans for erased values at the storage level, used by every proof-of-erasure test (expunge,
+ * delete, anonymisation): every byte of the SQLite file and its WAL (free pages and index pages
+ * included); on PostgreSQL every heap/TOAST tuple, live or dead, and every btree index entry
+ * (pageinspect), then whole raw pages after the scrub.
  */
 
 function needles(values: string[]): Buffer[] {
