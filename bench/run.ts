@@ -17,6 +17,7 @@ const benchmarks: Record<string, () => Promise<{ run: () => Promise<BenchFigure[
   expunge: () => import('./expunge.bench.ts'),
   mail: () => import('./mail.bench.ts'),
   workflow: () => import('./workflow.bench.ts'),
+  retention: () => import('./retention.bench.ts'),
 };
 
 export async function runBenchmarks(names: string[]): Promise<number> {
