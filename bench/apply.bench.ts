@@ -3,21 +3,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import Fastify from 'fastify';
-import SQLite from 'better-sqlite3';
 import pino from 'pino';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { loadConfig } from '../src/config.ts';
 import { openContext } from '../src/runtime.ts';
-import { openSqlite } from '../src/db/connect.ts';
-import { migrateToLatest } from '../src/db/migrate.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createInstitution } from '../src/access/institutions.ts';
 import { systemActor } from '../src/audit/audit-log.ts';
 import { applyBody } from '../src/intake/apply.ts';
 import { createForm } from '../src/intake/forms.ts';
 import { writeIntakeSettings } from '../src/intake/settings.ts';
-import { newId } from '../src/ids.ts';
+import { bareInsertRoute } from './bare-route.ts';
 import { figure, type BenchFigure } from './result.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -38,38 +33,10 @@ async function paceAndSaturate(url: string): Promise<{ paced: Load; saturated: L
   return { paced: await load(url, RATE), saturated: await load(url, 0) };
 }
 
-/** The baseline: a bare Fastify route with the same zod body validation doing one raw insert. */
-async function bareServer(file: string) {
-  const store = openSqlite(file);
-  await migrateToLatest(store);
-  await store.close();
-  const db = new SQLite(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  const now = new Date().toISOString();
-  db.prepare(`insert into institutions (id, name, slug, settings, created_at) values ('i', 'Bare', 'bare', '{}', ?)`).run(now);
-  const insert = db.prepare(`insert into contacts (id, institution_id, first_name, last_name, first_name_folded, last_name_folded, email, email_normalized, mobile_phone, mobile_e164, visibility, approval_status, source, opt_in_status, created_at, updated_at)
-    values (?, 'i', ?, ?, ?, ?, ?, ?, ?, ?, 'everyone', 'pending', 'application', 'unknown', ?, ?)`);
-  const app = Fastify().withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  app.post('/apply', { schema: { body: applyBody } }, async (request, reply) => {
-    const b = request.body;
-    const at = new Date().toISOString();
-    const id = newId(Date.parse(at));
-    insert.run(id, b.firstName, b.lastName, b.firstName!.toLowerCase(), b.lastName!.toLowerCase(), b.email ?? null, b.email?.toLowerCase() ?? null, b.mobilePhone ?? null, b.mobilePhone ?? null, at, at);
-    reply.code(201);
-    return { status: 'received', applicationId: id };
-  });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = app.server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}/apply`, close: async () => (await app.close(), db.close()) };
-}
-
 export async function run(): Promise<BenchFigure[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-bench-apply-'));
   try {
-    const bare = await bareServer(path.join(dir, 'bare.db'));
+    const bare = await bareInsertRoute(path.join(dir, 'bare.db'), { path: '/apply', body: applyBody, approval: 'pending', source: 'application', answer: (id) => ({ status: 'received', applicationId: id }) });
     const baseline = await paceAndSaturate(bare.url);
     await bare.close();
     process.stderr.write(`baseline: ${JSON.stringify(baseline)}\n`);

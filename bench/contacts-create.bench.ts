@@ -3,20 +3,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import Fastify from 'fastify';
-import SQLite from 'better-sqlite3';
 import pino from 'pino';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { loadConfig } from '../src/config.ts';
 import { openContext } from '../src/runtime.ts';
-import { openSqlite } from '../src/db/connect.ts';
-import { migrateToLatest } from '../src/db/migrate.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createInstitution } from '../src/access/institutions.ts';
 import { issueApiToken } from '../src/access/api-tokens.ts';
 import { systemActor } from '../src/audit/audit-log.ts';
 import { createContactBody } from '../src/contacts/contact-schemas.ts';
-import { newId } from '../src/ids.ts';
+import { bareInsertRoute } from './bare-route.ts';
 import { figure, type BenchFigure } from './result.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -28,38 +23,10 @@ async function load(url: string, headers: Record<string, string>) {
   return JSON.parse(stdout) as { ok: number; failed: number; rps: number; p50: number; p99: number };
 }
 
-/** The baseline: a bare Fastify route with the same zod body validation doing one raw insert. */
-async function bareServer(file: string) {
-  const store = openSqlite(file);
-  await migrateToLatest(store);
-  await store.close();
-  const db = new SQLite(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  const now = new Date().toISOString();
-  db.prepare(`insert into institutions (id, name, slug, settings, created_at) values ('i', 'Bare', 'bare', '{}', ?)`).run(now);
-  const insert = db.prepare(`insert into contacts (id, institution_id, first_name, last_name, first_name_folded, last_name_folded, email, email_normalized, mobile_phone, mobile_e164, visibility, approval_status, source, opt_in_status, created_at, updated_at)
-    values (?, 'i', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'approved', 'api', 'unknown', ?, ?)`);
-  const app = Fastify().withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  app.post('/contacts', { schema: { body: createContactBody } }, async (request, reply) => {
-    const b = request.body;
-    const id = newId();
-    const at = new Date().toISOString();
-    insert.run(id, b.firstName, b.lastName, b.firstName.toLowerCase(), b.lastName.toLowerCase(), b.email ?? null, b.email?.toLowerCase() ?? null, b.mobilePhone ?? null, b.mobilePhone ?? null, b.visibility ?? 'everyone', at, at);
-    reply.code(201);
-    return { id };
-  });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = app.server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}/contacts`, close: async () => (await app.close(), db.close()) };
-}
-
 export async function run(): Promise<BenchFigure[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-bench-create-'));
   try {
-    const bare = await bareServer(path.join(dir, 'bare.db'));
+    const bare = await bareInsertRoute(path.join(dir, 'bare.db'), { path: '/contacts', body: createContactBody, approval: 'approved', source: 'api', answer: (id) => ({ id }) });
     const baseline = await load(bare.url, {});
     await bare.close();
     process.stderr.write(`baseline: ${JSON.stringify(baseline)}\n`);
