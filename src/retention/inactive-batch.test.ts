@@ -220,6 +220,31 @@ describeEachEngine('inactive-contact batch: simulation, execution, log retention
     expect((await verifyAuditLog(h.ctx.db)).ok).toBe(true);
   });
 
+  it('anonymises a beneficiary name in the chunk that anonymises the last contact on its order, once, across a crash', async () => {
+    const w = await world(h);
+    const run = await startInactiveRun(h.ctx, w.t.institutionId, { execute: true, actor: cliActor });
+    const job = await h.ctx.db.selectFrom('jobs').selectAll().where('id', '=', run.jobId!).executeTakeFirstOrThrow();
+    const doneOf = async (id: string) => (await runItems(h.ctx.db, run.id)).find((i) => i.contactId === id)!.done;
+    const orderLine = async () => (await h.request(w.t.admin.token, { method: 'GET', url: `/api/ticketing/orders/${w.orderId}` })).json().lines[0];
+    // One contact per chunk; the process dies when exactly one of the order's two contacts is anonymised.
+    const dying: JobControl = {
+      workerId: 'w1',
+      checkpoint: () => null,
+      progress: async () => {
+        if (((await doneOf(w.buyer)) === 'anonymised') !== ((await doneOf(w.cultural)) === 'anonymised')) throw new JobLostError();
+      },
+    };
+    await expect(runInactiveJob(h.ctx, job, dying, { chunkSize: 1 })).rejects.toBeInstanceOf(JobLostError);
+    expect(await orderLine()).toMatchObject({ beneficiary: { firstName: 'Bene', lastName: 'Ficiarius' }, beneficiaryAnonymised: false });
+
+    const healthy: JobControl = { workerId: 'w2', checkpoint: () => null, progress: async () => {} };
+    const result = (await runInactiveJob(h.ctx, job, healthy, { chunkSize: 1 })) as { executed: { beneficiaryNamesAnonymised: number } };
+    expect(result.executed.beneficiaryNamesAnonymised).toBe(1);
+    expect(await orderLine()).toMatchObject({ beneficiary: { firstName: 'Anonymised', lastName: 'Beneficiary' }, beneficiaryAnonymised: true });
+    const entries = await h.ctx.db.selectFrom('audit_log').select('target_id').where('chain', '=', w.t.institutionId).where('action', '=', 'ticketing.beneficiaries_anonymise').execute();
+    expect(entries).toHaveLength(1);
+  });
+
   it('skips a contact who became active between the snapshot and its chunk (the consent-renewal click)', async () => {
     const w = await world(h);
     const run = await startInactiveRun(h.ctx, w.t.institutionId, { execute: true, actor: cliActor });

@@ -56,6 +56,7 @@ export async function runInactiveJob(ctx: AppContext, job: Pick<JobRow, 'payload
   // so neither the count nor the look-up rescans the items already done.
   let doneSoFar = Number((await ctx.db.selectFrom('retention_run_items').select((eb) => eb.fn.countAll().as('n')).where('run_id', '=', runId).where('done', 'is not', null).executeTakeFirstOrThrow()).n);
   let after = '';
+  let beneficiaries = report.executed?.beneficiaryNamesAnonymised ?? 0;
   for (;;) {
     await control.progress(doneSoFar, total);
     opts.onProgress?.(doneSoFar, total);
@@ -105,7 +106,20 @@ export async function runInactiveJob(ctx: AppContext, job: Pick<JobRow, 'payload
         await handKeysToSupport(trx, institutionId, prospects.map((p) => p.id), now, supportUntil);
         touched.add('data_keys');
       }
-      if (customers.length) (await anonymiseContacts(ctx, trx, institutionId, customers, { actor: batchActor, runId, supportUntil })).forEach((t) => touched.add(t));
+      if (customers.length) {
+        (await anonymiseContacts(ctx, trx, institutionId, customers, { actor: batchActor, runId, supportUntil })).forEach((t) => touched.add(t));
+        // Beneficiary names go in the same commit as the last contact of their order, so a resumed
+        // run neither misses nor repeats them; the running count is kept in the run's report.
+        const lines = (await beneficiaryLinesQuery(trx, institutionId, { contactIds: customers.map((c) => c.id) }).execute()).map((l) => l.id);
+        const n = await anonymiseBeneficiaryLines(trx, lines, now);
+        if (n) {
+          touched.add('ticket_order_lines');
+          beneficiaries += n;
+          report = { ...report, executed: { ...(report.executed ?? { deleted: 0, anonymised: 0, skippedActive: 0 }), beneficiaryNamesAnonymised: beneficiaries } };
+          await trx.updateTable('retention_runs').set({ report: JSON.stringify(report) }).where('id', '=', runId).execute();
+          await recordAudit(ctx, trx, { institutionId, actor: batchActor, action: 'ticketing.beneficiaries_anonymise', target: { type: 'retention_run', id: runId }, meta: { lines: n } });
+        }
+      }
       doneSoFar += ids.length;
       for (const value of new Set(outcome.values())) {
         const part = ids.filter((id) => outcome.get(id) === value);
@@ -117,26 +131,17 @@ export async function runInactiveJob(ctx: AppContext, job: Pick<JobRow, 'payload
     tables.forEach((t) => erasedTables.add(t));
   }
 
-  // Beneficiary names go once every contact on their order is anonymised (also after a resume).
-  const beneficiaries = await ctx.db.transaction().execute(async (trx) => {
-    const lines = (await beneficiaryLinesQuery(trx, runId, institutionId, false).execute()).map((l) => l.id);
-    const n = await anonymiseBeneficiaryLines(trx, lines, ctx.clock.now().toISOString());
-    if (n) await recordAudit(ctx, trx, { institutionId, actor: batchActor, action: 'ticketing.beneficiaries_anonymise', target: { type: 'retention_run', id: runId }, meta: { lines: n } });
-    return n;
-  });
-  if (beneficiaries) erasedTables.add('ticket_order_lines');
   if (erasedTables.size) await completeErasure(ctx, erasedTables);
 
   const counts = await ctx.db.selectFrom('retention_run_items').select((eb) => ['done', eb.fn.countAll().as('n')]).where('run_id', '=', runId).groupBy('done').execute();
   const count = (k: string) => Number(counts.find((c) => c.done === k)?.n ?? 0);
-  const previous = report.executed?.beneficiaryNamesAnonymised ?? 0;
   report = {
     ...report,
     executed: {
       deleted: count('deleted'),
       anonymised: count('anonymised'),
       skippedActive: count('skipped_active'),
-      beneficiaryNamesAnonymised: previous + beneficiaries,
+      beneficiaryNamesAnonymised: beneficiaries,
     },
   };
   opts.onProgress?.(total, total);

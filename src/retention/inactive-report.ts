@@ -64,7 +64,7 @@ export async function buildReport(ctx: Pick<AppContext, 'store'>, db: Db, runId:
     .execute();
 
   const beneficiaries = await db
-    .selectFrom(beneficiaryLinesQuery(db, runId, institutionId, true).as('b'))
+    .selectFrom(beneficiaryLinesQuery(db, institutionId, { runId }).as('b'))
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
 

@@ -69,33 +69,25 @@ export async function currentStates(trx: Db, institutionId: string, ids: string[
 }
 
 /**
- * Beneficiary names (on ticket lines) to anonymise: lines of orders with at least one contact of
- * this run to anonymise and no contact left who is neither in it nor already anonymised, so a
- * ticket keeps its names while anyone on its order is still active.
+ * Beneficiary names (on ticket lines) to anonymise among the orders of some contacts: lines whose
+ * order has no contact left that is neither anonymised nor about to be, so a ticket keeps its
+ * names while anyone on its order is still active. Driven from the given contacts' orders (never a
+ * scan of all lines), so its cost follows the batch, not the store:
+ * - `{ runId }`: the run's contacts to anonymise, counted for the simulation report before anything
+ *   changed; those contacts count as anonymised already.
+ * - `{ contactIds }`: a chunk just anonymised in the calling transaction (their stubs exist).
  */
-export function beneficiaryLinesQuery(db: Db, runId: string, institutionId: string, includeRunItems: boolean) {
+export function beneficiaryLinesQuery(db: Db, institutionId: string, scope: { runId: string } | { contactIds: string[] }) {
+  const runId = 'runId' in scope ? scope.runId : null;
+  const runContactsToAnonymise = db.selectFrom('retention_run_items as i').select('i.contact_id').where('i.run_id', '=', runId ?? '').where('i.outcome', '=', 'anonymise');
+  const contacts = 'runId' in scope ? runContactsToAnonymise : scope.contactIds;
   return db
     .selectFrom('ticket_order_lines as l')
     .select('l.id')
+    .where('l.order_id', 'in', db.selectFrom('ticket_order_contacts as s').select('s.order_id').where('s.contact_id', 'in', contacts))
     .where('l.institution_id', '=', institutionId)
     .where('l.beneficiary_last_name', 'is not', null)
     .where('l.beneficiary_anonymised_at', 'is', null)
-    .where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('ticket_order_contacts as oc')
-          .select('oc.contact_id')
-          .whereRef('oc.order_id', '=', 'l.order_id')
-          .where((e) =>
-            includeRunItems
-              ? e.or([
-                  e('oc.contact_id', 'in', e.selectFrom('retention_run_items as i').select('i.contact_id').where('i.run_id', '=', runId).where('i.outcome', '=', 'anonymise')),
-                  e('oc.contact_id', 'in', e.selectFrom('anonymised_contacts').select('stub_id')),
-                ])
-              : e('oc.contact_id', 'in', e.selectFrom('anonymised_contacts').select('stub_id')),
-          ),
-      ),
-    )
     .where((eb) =>
       eb.not(
         eb.exists(
@@ -103,9 +95,20 @@ export function beneficiaryLinesQuery(db: Db, runId: string, institutionId: stri
             .selectFrom('ticket_order_contacts as oc')
             .select('oc.contact_id')
             .whereRef('oc.order_id', '=', 'l.order_id')
-            .where('oc.contact_id', 'not in', eb.selectFrom('anonymised_contacts').select('stub_id'))
-            .$if(includeRunItems, (q) =>
-              q.where('oc.contact_id', 'not in', eb.selectFrom('retention_run_items as i').select('i.contact_id').where('i.run_id', '=', runId).where('i.outcome', '=', 'anonymise')),
+            .where((e) => e.not(e.exists(e.selectFrom('anonymised_contacts as a').select('a.stub_id').whereRef('a.stub_id', '=', 'oc.contact_id'))))
+            .$if(runId !== null, (q) =>
+              q.where((e) =>
+                e.not(
+                  e.exists(
+                    e
+                      .selectFrom('retention_run_items as r')
+                      .select('r.contact_id')
+                      .where('r.run_id', '=', runId ?? '')
+                      .whereRef('r.contact_id', '=', 'oc.contact_id')
+                      .where('r.outcome', '=', 'anonymise'),
+                  ),
+                ),
+              ),
             ),
         ),
       ),
