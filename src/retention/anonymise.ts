@@ -13,18 +13,32 @@ const keptOnAnonymise = new Set(['ticket_order_contacts', 'ticket_options', 'wai
 export const ANONYMISED_FIRST_NAME = 'Anonymised';
 export const ANONYMISED_LAST_NAME = 'Contact';
 
-const children = new WeakMap<object, Promise<{ table: string; column: string }[]>>();
+interface ContactLink {
+  table: string;
+  column: string;
+  /** cascade: the rows go with the contact; set null: the rows stay but lose their link (workflow runs) */
+  onDelete: 'cascade' | 'set null';
+}
 
-/** Tables whose rows go with a contact (direct ON DELETE CASCADE children), read from the schema so later tables are covered. */
-function directChildren(ctx: Pick<AppContext, 'store'>, db: Db): Promise<{ table: string; column: string }[]> {
-  let found = children.get(ctx.store);
+const links = new WeakMap<object, Promise<ContactLink[]>>();
+
+/**
+ * Tables that point at contacts and what a deletion does to them, read from the schema so later
+ * tables are covered. Anonymisation keeps the contact row, so it applies the same rule itself:
+ * cascading rows are deleted and set-null links cut, which takes e.g. workflow runs out of the
+ * stub's history as a deletion would.
+ */
+function contactLinks(ctx: Pick<AppContext, 'store'>, db: Db): Promise<ContactLink[]> {
+  let found = links.get(ctx.store);
   if (!found) {
     found = (async () =>
       (ctx.store.kind === 'sqlite'
-        ? await sql<{ table: string; column: string }>`select m.name as "table", f."from" as "column" from sqlite_master m, pragma_foreign_key_list(m.name) f where m.type = 'table' and f."table" = 'contacts' and f.on_delete = 'CASCADE'`.execute(db)
-        : await sql<{ table: string; column: string }>`select c.conrelid::regclass::text as "table", a.attname as "column" from pg_constraint c join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1] where c.contype = 'f' and c.confrelid = 'contacts'::regclass and c.confdeltype = 'c'`.execute(db)
-      ).rows.filter((r) => !keptOnAnonymise.has(r.table)))();
-    children.set(ctx.store, found);
+        ? await sql<{ table: string; column: string; action: string }>`select m.name as "table", f."from" as "column", f.on_delete as action from sqlite_master m, pragma_foreign_key_list(m.name) f where m.type = 'table' and f."table" = 'contacts'`.execute(db)
+        : await sql<{ table: string; column: string; action: string }>`select c.conrelid::regclass::text as "table", a.attname as "column", case c.confdeltype when 'c' then 'CASCADE' when 'n' then 'SET NULL' else '' end as action from pg_constraint c join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1] where c.contype = 'f' and c.confrelid = 'contacts'::regclass`.execute(db)
+      ).rows
+        .filter((r) => !keptOnAnonymise.has(r.table) && (r.action === 'CASCADE' || r.action === 'SET NULL'))
+        .map((r) => ({ table: r.table, column: r.column, onDelete: r.action === 'CASCADE' ? ('cascade' as const) : ('set null' as const) })))();
+    links.set(ctx.store, found);
   }
   return found;
 }
@@ -120,8 +134,9 @@ export async function anonymiseContacts(
   await inChunks(ids, 500, async (part) => {
     await trx.deleteFrom('activity_events').where('contact_id', 'in', part).execute();
     await trx.deleteFrom('outbox_messages').where('contact_id', 'in', part).execute();
-    for (const child of await directChildren(ctx, trx)) {
-      await sql`delete from ${sql.table(child.table)} where ${sql.ref(child.column)} in (${sql.join(part)})`.execute(trx);
+    for (const link of await contactLinks(ctx, trx)) {
+      if (link.onDelete === 'cascade') await sql`delete from ${sql.table(link.table)} where ${sql.ref(link.column)} in (${sql.join(part)})`.execute(trx);
+      else await sql`update ${sql.table(link.table)} set ${sql.ref(link.column)} = null where ${sql.ref(link.column)} in (${sql.join(part)})`.execute(trx);
     }
   });
   await destroyExportsHolding(ctx, trx, institutionId, ids);

@@ -125,6 +125,12 @@ describeEachEngine('inactive-contact batch: simulation, execution, log retention
     expect(csv.body).toContain(`${w.buyer},anonymise,2022-03-01T00:00:00.000Z,sale`);
     expect(csv.body).not.toContain('Bertha');
 
+    // A workflow run of the buyer's, visible to staff until the anonymisation.
+    const wf = await post(h, t.admin.token, '/api/workflows', { name: 'Nurture', trigger: { type: 'manual' }, steps: [{ type: 'wait', wait: { days: 30 } }] });
+    await post(h, t.admin.token, `/api/workflows/${wf.id}/enrollments`, { filter: { ids: [w.buyer] } }, 200);
+    const runsOf = async (id: string) => (await h.request(t.admin.token, { method: 'GET', url: `/api/contacts/${id}/workflow-runs` })).json().items;
+    expect(await runsOf(w.buyer)).toHaveLength(1);
+
     // Execution the same day touches exactly the contacts the simulation named.
     const exec = await post(h, t.admin.token, '/api/retention/runs', { execute: true }, 202);
     await drain(h);
@@ -136,6 +142,7 @@ describeEachEngine('inactive-contact batch: simulation, execution, log retention
     expect((await h.request(t.admin.token, { method: 'GET', url: `/api/contacts/${w.prospect}` })).statusCode).toBeGreaterThanOrEqual(404);
     const stub = (await h.request(t.admin.token, { method: 'GET', url: `/api/contacts/${w.buyer}` })).json();
     expect(stub).toMatchObject({ firstName: 'Anonymised', lastName: 'Contact', email: null, mobilePhone: null });
+    expect(await runsOf(w.buyer)).toEqual([]);
     const order = (await h.request(t.admin.token, { method: 'GET', url: `/api/ticketing/orders/${w.orderId}` })).json();
     expect(order.contacts.map((c: { contactId: string }) => c.contactId).sort()).toEqual([w.buyer, w.cultural].sort());
     expect(order.lines[0]).toMatchObject({ beneficiary: { firstName: 'Anonymised', lastName: 'Beneficiary' }, beneficiaryAnonymised: true, amountCents: 3000 });
