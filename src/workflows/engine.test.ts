@@ -5,6 +5,8 @@ import { sql } from 'kysely';
 import { describeEachEngine, type Harness, type SeededTenant } from '../../test/support/harness.ts';
 import { MAX_STEP_ATTEMPTS, runDueWorkflowSteps, stepRetryDelayMs } from './engine.ts';
 import { fireDueSchedules } from './schedule.ts';
+import { dispatchDueMail, MAX_MAIL_ATTEMPTS } from '../mail/dispatcher.ts';
+import { smtpTransport } from '../mail/transport.ts';
 
 // A receiver that answers what the test says, and counts the event ids it got.
 let status = 500;
@@ -72,6 +74,30 @@ describeEachEngine('workflow engine', (h) => {
     await enroll(h, t, hooked, [a]);
     await runDueWorkflowSteps(h.ctx);
     expect((await runs(h, t, a)).map((r: { state: string }) => r.state)).toEqual(['completed', 'failed']);
+  });
+
+  it('shows on the run what became of a step’s email: failed with the reason when SMTP is down, without holding up the run', async () => {
+    const t = await h.tenant();
+    const id = await workflow(h, t, { name: 'mail', trigger: { type: 'manual' }, steps: [{ id: 'hello', type: 'send_email', send_email: { category: 'transactional', subject: 'Hi', text: 'Hello {{firstName}}' } }] });
+    const c = await contact(h, t, 'Unlucky');
+    await enroll(h, t, id, [c]);
+    await runDueWorkflowSteps(h.ctx);
+    let [run] = await runs(h, t, c);
+    expect(run).toMatchObject({ state: 'completed', steps: [{ stepId: 'hello', outcome: 'done', email: { status: 'pending', attempts: 0, lastError: null, sentAt: null } }] });
+
+    // Nothing listens on port 1: every attempt is refused, retried with backoff, then given up.
+    const down = smtpTransport('smtp://127.0.0.1:1');
+    try {
+      for (let i = 0; i < MAX_MAIL_ATTEMPTS; i++) {
+        await dispatchDueMail(h.ctx, down);
+        h.clock.advance(2 * 3_600_000);
+      }
+    } finally {
+      down.close();
+    }
+    [run] = await runs(h, t, c);
+    expect(run.steps[0].email).toMatchObject({ status: 'failed', attempts: MAX_MAIL_ATTEMPTS, sentAt: null });
+    expect(run.steps[0].email.lastError).toMatch(/ECONNREFUSED|connect/i);
   });
 
   it('runs conditions, set_attribute, archive and staff notifications, each in the run’s history', async () => {
@@ -258,7 +284,7 @@ describeEachEngine('workflow engine', (h) => {
     expect(row).toMatchObject({ email: null, first_name: 'Anonymised' });
     expect(JSON.stringify(row)).not.toContain(before.email!);
     const [run] = (await h.request(t.admin.token, { method: 'GET', url: `/api/workflows/${id}/enrollments` })).json().items;
-    expect(run).toMatchObject({ contactId: c, state: 'completed', reason: 'contact anonymised' });
+    expect(run).toMatchObject({ contactId: null, state: 'completed', reason: 'contact anonymised' });
     expect(await mailFor(h, c)).toEqual([]);
     // Other runs of an anonymised contact end at their next step.
     const other = await workflow(h, t, { name: 'later', trigger: { type: 'manual' }, steps: [{ type: 'send_email', send_email: { category: 'transactional', subject: 's', text: 't' } }] });

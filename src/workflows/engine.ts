@@ -116,8 +116,8 @@ function deferred(): Bookkeeping & { flush(trx: Db): Promise<void> } {
   };
 }
 
-const historyRow = (e: Enrollment, step: Pick<Step, 'id' | 'type'>, attempt: number, outcome: string, detail: string, at: string): StepRunRow => ({
-  id: newId(),
+const historyRow = (e: Enrollment, step: Pick<Step, 'id' | 'type'>, attempt: number, outcome: string, detail: string, at: string, id = newId()): StepRunRow => ({
+  id,
   enrollment_id: e.id,
   step_id: step.id,
   step_type: step.type,
@@ -152,7 +152,7 @@ async function applyStep(
     return null;
   }
   const result = await executeStep(ctx, trx, run, contact, prepared);
-  await books.history(historyRow(e, run.step, attempt, 'done', result.detail, now));
+  await books.history(historyRow(e, run.step, attempt, 'done', result.detail, now, result.outboxId));
   // A wait as the last step still holds the run open until it has passed.
   const over = result.next === null && result.at === undefined;
   await books.move(e.id, {

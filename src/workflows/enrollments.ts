@@ -13,6 +13,16 @@ export const stepRunView = z.object({
   outcome: z.string().describe('done, retry, failed or ended'),
   detail: z.string().nullable(),
   ranAt: z.string(),
+  email: z
+    .object({
+      status: z.string().describe('pending, sending, sent, held (no SMTP configured), refused or failed'),
+      attempts: z.number(),
+      lastError: z.string().nullable().describe('why the last delivery attempt failed, or why it was refused'),
+      sentAt: z.string().nullable(),
+    })
+    .nullable()
+    .optional()
+    .describe('for a send-email step: what became of the message it queued'),
 });
 
 export const enrollmentView = z.object({
@@ -97,12 +107,27 @@ function enrollmentQuery(db: Db, institutionId: string) {
 
 async function withSteps(db: Db, rows: Row[]): Promise<EnrollmentView[]> {
   if (rows.length === 0) return [];
-  const runs = await db.selectFrom('workflow_step_runs').selectAll().where('enrollment_id', 'in', rows.map((r) => r.id)).orderBy('ran_at').orderBy('id').execute();
+  const runs = await db
+    .selectFrom('workflow_step_runs as s')
+    .leftJoin('outbox_messages as m', 'm.id', 's.id')
+    .select(['s.id', 's.enrollment_id', 's.step_id', 's.step_type', 's.attempt', 's.outcome', 's.detail', 's.ran_at', 'm.id as mail_id', 'm.status as mail_status', 'm.attempts as mail_attempts', 'm.last_error', 'm.sent_at'])
+    .where('s.enrollment_id', 'in', rows.map((r) => r.id))
+    .orderBy('s.ran_at')
+    .orderBy('s.id')
+    .execute();
   return rows.map((r) => ({
     ...viewOf(r),
     steps: runs
       .filter((s) => s.enrollment_id === r.id)
-      .map((s) => ({ stepId: s.step_id, stepType: s.step_type, attempt: s.attempt, outcome: s.outcome, detail: s.detail, ranAt: s.ran_at })),
+      .map((s) => ({
+        stepId: s.step_id,
+        stepType: s.step_type,
+        attempt: s.attempt,
+        outcome: s.outcome,
+        detail: s.detail,
+        ranAt: s.ran_at,
+        email: s.mail_id ? { status: s.mail_status!, attempts: Number(s.mail_attempts), lastError: s.last_error, sentAt: s.sent_at ? new Date(s.sent_at).toISOString() : null } : null,
+      })),
   }));
 }
 

@@ -33,6 +33,8 @@ export interface StepOutcome {
   detail: string;
   /** the contact is gone: the run ends, and the caller completes the erasure after commit */
   erasure?: ErasureResult;
+  /** the email this step queued: its history line takes the message's id, so a run shows the delivery (sent, failed and why) */
+  outboxId?: string;
 }
 
 export const workflowActor = (workflowId: string): Actor => ({ userId: null, label: `workflow:${workflowId}` });
@@ -138,7 +140,7 @@ export async function executeStep(ctx: AppContext, trx: Db, run: StepRun, contac
         to: contact.email,
         message,
       });
-      return { next, detail: queued.status === 'refused' ? `not sent: ${queued.refusal}` : `email queued (${o.category}, outbox ${queued.id})` };
+      return { next, outboxId: queued.id, detail: queued.status === 'refused' ? `not sent: ${queued.refusal}` : `email queued (${o.category})` };
     }
     case 'wait': {
       const until = 'until' in step.wait ? new Date(Math.max(Date.parse(step.wait.until), now.getTime())) : new Date(now.getTime() + waitMs(step.wait));
