@@ -1,5 +1,6 @@
 import type { AppContext } from '../context.ts';
 import type { MailTransport } from './transport.ts';
+import { unsubscribeUrl } from '../workflows/links.ts';
 import { marketingRefusal } from './policy.ts';
 
 export const MAX_MAIL_ATTEMPTS = 8;
@@ -82,6 +83,10 @@ async function deliver(ctx: AppContext, transport: MailTransport, claimed: Outbo
       text: claimed.text_body ?? '',
       html: claimed.html_body ?? '',
       messageId: claimed.message_id,
+      // RFC 8058 one-click unsubscribe, signed at sending time so the outbox stores no link.
+      ...(claimed.category === 'marketing' && claimed.contact_id && claimed.institution_id
+        ? { headers: { 'List-Unsubscribe': `<${unsubscribeUrl(ctx, claimed.institution_id, claimed.contact_id)}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } }
+        : {}),
     });
   } catch (error) {
     const attempts = claimed.attempts + 1;

@@ -7,6 +7,8 @@ export interface OutgoingMail {
   text: string;
   html: string;
   messageId: string;
+  /** extra header lines, e.g. List-Unsubscribe on marketing mail */
+  headers?: Record<string, string>;
 }
 
 export interface MailTransport {

@@ -6,7 +6,7 @@ import type { AppContext } from '../context.ts';
  * changed byte breaks the MAC, and each link carries its own expiry. The token holds ids and
  * the target URL only (the target is the institution's own page, written in the workflow).
  */
-export type LinkKind = 'track' | 'opt_in' | 'renew';
+export type LinkKind = 'track' | 'opt_in' | 'renew' | 'unsubscribe';
 
 export interface LinkClaims {
   kind: LinkKind;
@@ -49,8 +49,13 @@ export function verifyLink(ctx: Pick<AppContext, 'secrets' | 'clock'>, token: st
   return { ok: true, claims };
 }
 
-const pagePath: Record<LinkKind, string> = { track: '/p/l/', opt_in: '/p/opt-in/', renew: '/p/renew/' };
+const pagePath: Record<LinkKind, string> = { track: '/p/l/', opt_in: '/p/opt-in/', renew: '/p/renew/', unsubscribe: '/p/unsubscribe/' };
 
 export function linkUrl(ctx: Pick<AppContext, 'secrets' | 'clock' | 'config'>, claims: Omit<LinkClaims, 'exp'>): string {
   return `${ctx.config.publicUrl}${pagePath[claims.kind]}${signLink(ctx, claims)}`;
+}
+
+/** The one-click unsubscribe link every marketing email carries, in its footer and its List-Unsubscribe header. */
+export function unsubscribeUrl(ctx: Pick<AppContext, 'secrets' | 'clock' | 'config'>, institutionId: string, contactId: string, workflowId: string | null = null): string {
+  return linkUrl(ctx, { kind: 'unsubscribe', institutionId, contactId, workflowId });
 }

@@ -4,7 +4,7 @@
  */
 export const contactMergeFields = ['firstName', 'lastName', 'fullName', 'email', 'institution', 'contactId'] as const;
 /** Links only a contact email can carry (they are signed for the recipient). */
-export const linkMergeFields = ['optInUrl', 'consentRenewalUrl'] as const;
+export const linkMergeFields = ['optInUrl', 'consentRenewalUrl', 'unsubscribeUrl'] as const;
 
 const fieldPattern = /\{\{\s*([a-zA-Z0-9_.]+)\s*\}\}/g;
 

@@ -3,7 +3,8 @@ import { escapeHtml } from '../mail/template.ts';
 export interface PageContent {
   title: string;
   paragraphs: string[];
-  form?: { action: string; checkbox: string; button: string; error?: string };
+  /** a POST form; with `checkbox`, one required box to tick (consent), without it just the button (unsubscribe) */
+  form?: { action: string; checkbox?: string; button: string; error?: string };
 }
 
 /** A small self-contained HTML page (inline style, no script, every value escaped). */
@@ -11,7 +12,7 @@ export function page(c: PageContent): string {
   const form = c.form
     ? `<form method="post" action="${escapeHtml(c.form.action)}">` +
       (c.form.error ? `<p class="error" role="alert">${escapeHtml(c.form.error)}</p>` : '') +
-      `<label><input type="checkbox" name="consent" value="yes" required> ${escapeHtml(c.form.checkbox)}</label>` +
+      (c.form.checkbox ? `<label><input type="checkbox" name="consent" value="yes" required> ${escapeHtml(c.form.checkbox)}</label>` : '') +
       `<button type="submit">${escapeHtml(c.form.button)}</button></form>`
     : '';
   return `<!doctype html>

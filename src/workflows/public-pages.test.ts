@@ -3,6 +3,8 @@ import { describeEachEngine, type Harness, type SeededTenant } from '../../test/
 import { listActivity } from '../activity/events.ts';
 import { runDueWorkflowSteps } from './engine.ts';
 import { signLink, verifyLink } from './links.ts';
+import { dispatchDueMail } from '../mail/dispatcher.ts';
+import type { MailTransport, OutgoingMail } from '../mail/transport.ts';
 
 async function emailed(h: Harness, t: SeededTenant, steps: unknown[]): Promise<{ contactId: string; text: string }> {
   const wf = await h.request(t.admin.token, { method: 'POST', url: '/api/workflows', payload: { name: 'links', trigger: { type: 'manual' }, steps } });
@@ -97,11 +99,49 @@ describeEachEngine('tracked links and consent pages', (h) => {
     await h.request(t.admin.token, { method: 'POST', url: `/api/workflows/${wf.json().id}/enrollments`, payload: { filter: { ids: [markup, out] } } });
     await runDueWorkflowSteps(h.ctx);
     const [m] = await h.ctx.db.selectFrom('outbox_messages').selectAll().where('contact_id', '=', markup).execute();
-    expect(m.html_body).toBe('<p>Hi <b>&lt;script&gt;x&lt;/script&gt;</b></p>');
+    expect(m.html_body).toMatch(/^<p>Hi <b>&lt;script&gt;x&lt;\/script&gt;<\/b><\/p>/);
     const [refused] = await h.ctx.db.selectFrom('outbox_messages').selectAll().where('contact_id', '=', out).execute();
     expect(refused).toMatchObject({ status: 'refused', to_address: null });
     const runs = (await h.request(t.admin.token, { method: 'GET', url: `/api/contacts/${out}/workflow-runs` })).json().items;
     expect(runs[0].steps[0].detail).toBe('not sent: the contact opted out');
+  });
+
+  it('puts an unsubscribe link in every marketing email (footer and one-click List-Unsubscribe header), none in transactional mail; one click opts out for good', async () => {
+    const t = await h.tenant();
+    const { contactId, text } = await emailed(h, t, [
+      { type: 'send_email', send_email: { category: 'marketing', subject: 'News', text: 'Hello {{firstName}}', html: '<p>Hello</p>' } },
+      { type: 'send_email', send_email: { category: 'transactional', subject: 'Receipt', text: 'Your receipt' } },
+    ]);
+    const footer = pathIn(text, '/p/unsubscribe/');
+    const rows = await h.ctx.db.selectFrom('outbox_messages').selectAll().where('contact_id', '=', contactId).orderBy('subject').execute();
+    expect(rows.map((r) => r.subject)).toEqual(['News', 'Receipt']);
+    expect(rows[0].html_body).toContain(`href="${h.ctx.config.publicUrl}/p/unsubscribe/`);
+    expect(rows[1].text_body).not.toContain('/p/unsubscribe/');
+
+    const sent: OutgoingMail[] = [];
+    const capture: MailTransport = { send: async (m) => void sent.push(m), close: () => {} };
+    await dispatchDueMail(h.ctx, capture);
+    const news = sent.find((m) => m.subject === 'News')!;
+    expect(news.headers).toEqual({ 'List-Unsubscribe': expect.stringMatching(/^<http.*\/p\/unsubscribe\/[A-Za-z0-9_.-]+>$/), 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
+    expect(sent.find((m) => m.subject === 'Receipt')!.headers).toBeUndefined();
+
+    // Opening the link changes nothing (mail scanners fetch links); the page offers the button.
+    const page = await h.app.inject({ method: 'GET', url: footer });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<button type="submit">Unsubscribe</button>');
+    expect((await h.request(t.admin.token, { method: 'GET', url: `/api/contacts/${contactId}` })).json().optInStatus).toBe('unknown');
+
+    // The mail client's one-click POST (RFC 8058) to the header's address.
+    const oneClick = new URL(news.headers!['List-Unsubscribe'].slice(1, -1)).pathname;
+    const done = await h.app.inject({ method: 'POST', url: oneClick, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    expect(done.statusCode).toBe(200);
+    expect(done.body).toContain('You are unsubscribed');
+    expect((await h.request(t.admin.token, { method: 'GET', url: `/api/contacts/${contactId}` })).json().optInStatus).toBe('opted_out');
+    expect((await h.request(t.admin.token, { method: 'GET', url: `/api/audit?targetId=${contactId}&action=contact.consent` })).json().items).toHaveLength(1);
+    // Again: nothing more happens.
+    expect((await h.app.inject({ method: 'POST', url: footer })).body).toContain('You are unsubscribed');
+    // A tampered link changes nothing.
+    expect((await h.app.inject({ method: 'POST', url: `${footer.slice(0, -2)}xx` })).statusCode).toBe(400);
   });
 
   it('rate-limits the pages per client address', async () => {

@@ -95,6 +95,45 @@ export async function publicWorkflowPages(app: App, ctx: AppContext): Promise<vo
         ],
       },
     ];
+    // Unsubscribe (every marketing email's footer and List-Unsubscribe header). A GET only shows the
+    // button, so a mail scanner fetching links unsubscribes nobody; the POST is also RFC 8058's
+    // one-click request (body "List-Unsubscribe=One-Click"), which mail clients send themselves.
+    const unsubscribed = (c: Contact): PageContent => ({
+      title: 'You are unsubscribed',
+      paragraphs: [`${c.institution} will send you no more newsletters or campaigns. Messages you ask for yourself (such as sign-in codes) still reach you.`],
+    });
+    scope.get<{ Params: { '*': string } }>('/p/unsubscribe/*', { config: limited, schema: { hide: true } }, async (request, reply) => {
+      const opened = await open(request.params['*'], 'unsubscribe');
+      if ('status' in opened) return send(reply, opened.status, opened.content);
+      if (!opened.contact) return send(reply, 410, goneContact);
+      if (opened.contact.opt_in_status === 'opted_out') return send(reply, 200, unsubscribed(opened.contact));
+      return send(reply, 200, {
+        title: `Unsubscribe from ${opened.contact.institution}`,
+        paragraphs: [`Confirm, and ${opened.contact.institution} will stop sending you newsletters and campaigns.`],
+        form: { action: `/p/unsubscribe/${request.params['*']}`, button: 'Unsubscribe' },
+      });
+    });
+    scope.post<{ Params: { '*': string } }>('/p/unsubscribe/*', { config: limited, schema: { hide: true } }, async (request, reply) => {
+      const opened = await open(request.params['*'], 'unsubscribe');
+      if ('status' in opened) return send(reply, opened.status, opened.content);
+      const contact = opened.contact;
+      if (!contact) return send(reply, 410, goneContact);
+      if (contact.opt_in_status !== 'opted_out') {
+        try {
+          await ctx.db.transaction().execute((trx) =>
+            updateContactIn(ctx, trx, contact.institution_id, { viewer: systemViewer, actor: selfActor(contact.id), organizationId: null, viaToken: false }, contact.id, { optInStatus: 'opted_out' }, {
+              action: 'contact.consent',
+              auditMeta: { via: 'unsubscribe_link', workflowId: opened.claims.workflowId },
+            }),
+          );
+        } catch (error) {
+          if (!(error instanceof Problem) || error.status >= 500) throw error;
+          return send(reply, 409, { title: 'We could not unsubscribe you', paragraphs: ['Your profile cannot be changed right now. Please contact us.'] });
+        }
+      }
+      return send(reply, 200, unsubscribed(contact));
+    });
+
     for (const p of pages) {
       scope.get<{ Params: { '*': string } }>(`${p.path}*`, { config: limited, schema: { hide: true } }, async (request, reply) => {
         const opened = await open(request.params['*'], p.kind);

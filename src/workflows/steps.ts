@@ -7,8 +7,9 @@ import { renderTemplate } from '../mail/template.ts';
 import { applyAction, prepareAction, type Acting, type ActionInput, type Prepared } from '../lifecycle/actions.ts';
 import type { ErasureResult } from '../lifecycle/erase.ts';
 import { resolveTarget, waitMs, nextStepId, type Definition, type Step } from './definition.ts';
-import { linkUrl } from './links.ts';
+import { unsubscribeUrl, linkUrl } from './links.ts';
 import { mergeFieldsIn } from './merge-fields.ts';
+import { withUnsubscribeFooter } from './unsubscribe-footer.ts';
 import { postWorkflowWebhook } from './webhook-step.ts';
 import { anonymiseContacts } from '../retention/anonymise.ts';
 import { readRetentionSettings } from '../retention/settings.ts';
@@ -84,6 +85,7 @@ async function mergeValues(ctx: AppContext, trx: Db, run: StepRun, contact: Cont
   const base = { institutionId: run.institutionId, contactId: contact.id, workflowId: run.workflowId };
   if (used.includes('optInUrl')) values.optInUrl = linkUrl(ctx, { ...base, kind: 'opt_in' });
   if (used.includes('consentRenewalUrl')) values.consentRenewalUrl = linkUrl(ctx, { ...base, kind: 'renew' });
+  if (used.includes('unsubscribeUrl')) values.unsubscribeUrl = unsubscribeUrl(ctx, run.institutionId, contact.id, run.workflowId);
   for (const [name, url] of Object.entries(links)) values[`links.${name}`] = linkUrl(ctx, { ...base, kind: 'track', url });
   const keys = used.filter((f) => f.startsWith('attributes.')).map((f) => f.slice(11));
   if (keys.length) {
@@ -130,8 +132,9 @@ export async function executeStep(ctx: AppContext, trx: Db, run: StepRun, contac
     case 'send_email': {
       const o = step.send_email;
       if (!contact.email) return { next, detail: 'skipped: the contact has no email address' };
-      const values = await mergeValues(ctx, trx, run, contact, [o.subject, o.text, o.html], o.links ?? {});
-      const message = renderTemplate({ subject: o.subject, text: o.text, html: o.html }, values);
+      const template = o.category === 'marketing' ? withUnsubscribeFooter({ subject: o.subject, text: o.text, html: o.html }) : { subject: o.subject, text: o.text, html: o.html };
+      const values = await mergeValues(ctx, trx, run, contact, [template.subject, template.text, template.html], o.links ?? {});
+      const message = renderTemplate(template, values);
       const queued = await enqueueMail(ctx, trx, {
         institutionId: run.institutionId,
         contactId: contact.id,
