@@ -9,6 +9,7 @@ const benchmarks: Record<string, () => Promise<{ run: () => Promise<BenchFigure[
   'console-size': () => import('./console-size.bench.ts'),
   'contacts-create': () => import('./contacts-create.bench.ts'),
   'directory-filter': () => import('./directory-filter.bench.ts'),
+  'directory-page': () => import('./directory-page.bench.ts'),
   'dup-check': () => import('./dup-check.bench.ts'),
   apply: () => import('./apply.bench.ts'),
   import: () => import('./import.bench.ts'),

@@ -21,6 +21,11 @@ const DuplicatesPage = lazy(() => import('./pages/duplicates/Duplicates.tsx').th
 const MergePage = lazy(() => import('./pages/duplicates/Merge.tsx').then((m) => ({ default: m.MergePage })));
 const ExportsPage = lazy(() => import('./pages/exports/Exports.tsx').then((m) => ({ default: m.ExportsPage })));
 const PrivacySettingsPage = lazy(() => import('./pages/PrivacySettings.tsx').then((m) => ({ default: m.PrivacySettingsPage })));
+const WorkflowsPage = lazy(() => import('./pages/workflows/Workflows.tsx').then((m) => ({ default: m.WorkflowsPage })));
+const NewWorkflowPage = lazy(() => import('./pages/workflows/NewWorkflow.tsx').then((m) => ({ default: m.NewWorkflowPage })));
+const WorkflowPage = lazy(() => import('./pages/workflows/WorkflowPage.tsx').then((m) => ({ default: m.WorkflowPage })));
+const RetentionPage = lazy(() => import('./pages/retention/Retention.tsx').then((m) => ({ default: m.RetentionPage })));
+const RetentionRunPage = lazy(() => import('./pages/retention/RunPage.tsx').then((m) => ({ default: m.RetentionRunPage })));
 const TenantPicker = lazy(() => import('./pages/TenantPicker.tsx').then((m) => ({ default: m.TenantPicker })));
 
 async function loadSession(): Promise<Session | null> {
@@ -118,6 +123,8 @@ const NAV: { to: string; label: string; permission?: string | string[] }[] = [
   { to: '/imports', label: 'Imports', permission: 'imports.run' },
   { to: '/duplicates', label: 'Duplicates', permission: 'duplicates.manage' },
   { to: '/exports', label: 'Exports', permission: ['exports.self', 'exports.request', 'exports.approve'] },
+  { to: '/workflows', label: 'Workflows', permission: 'workflows.manage' },
+  { to: '/retention', label: 'Retention', permission: 'retention.manage' },
   { to: '/jobs', label: 'Jobs' },
   { to: '/users', label: 'Users', permission: 'users.manage' },
   { to: '/roles', label: 'Roles', permission: 'roles.manage' },
@@ -208,6 +215,12 @@ function Route({ path }: { path: string }) {
   if ((m = match(/^\/duplicates\/merge\/([^/]+)\/([^/]+)$/, path))) return <MergePage survivorId={m[0]} otherId={m[1]} />;
   if (path === '/exports') return <ExportsPage />;
   if (path === '/settings/privacy') return <PrivacySettingsPage />;
+  if (path === '/workflows') return <WorkflowsPage />;
+  if (path === '/workflows/new') return <NewWorkflowPage />;
+  if ((m = match(/^\/workflows\/new\/([a-z0-9_]+)$/, path))) return <NewWorkflowPage key={m[0]} template={m[0]} />;
+  if ((m = match(/^\/workflows\/([^/]+)$/, path))) return <WorkflowPage key={m[0]} id={m[0]} />;
+  if (path === '/retention') return <RetentionPage />;
+  if ((m = match(/^\/retention\/runs\/([^/]+)$/, path))) return <RetentionRunPage id={m[0]} />;
   if (path === '/' || path === '/login') return <Loading />;
   return (
     <section>

@@ -371,3 +371,119 @@ export interface OwnProfile {
   createdAt: string;
   deleteAccount: 'soft' | 'expunge';
 }
+
+// ---- workflows (src/workflows/definition.ts, workflows.ts, enrollments.ts) ----
+export type WorkflowTrigger =
+  | { type: 'contact_created'; sources?: Source[] }
+  | { type: 'consent_changed'; optIn?: OptInStatus; purpose?: string }
+  | { type: 'attribute_changed'; key: string }
+  | { type: 'manual' }
+  | { type: 'schedule'; cron: string; filter: Record<string, unknown> };
+export type WorkflowTriggerType = WorkflowTrigger['type'];
+
+export type ConditionTest =
+  | { optedIn: boolean }
+  | { attribute: { key: string; equals: string | number | boolean } }
+  | { authorization: { purpose: string; granted: boolean } };
+
+export interface SendEmailOptions {
+  category: 'transactional' | 'marketing';
+  subject: string;
+  text: string;
+  html?: string;
+  links?: Record<string, string>;
+}
+
+export type WorkflowStep = { id?: string } & (
+  | { type: 'send_email'; send_email: SendEmailOptions }
+  | { type: 'wait'; wait: { days?: number; hours?: number; minutes?: number } | { until: string } }
+  | { type: 'condition'; condition: { if: ConditionTest; then?: string; else?: string } }
+  | { type: 'expunge'; expunge: { reason?: ErasureReason; notify?: boolean } }
+  | { type: 'anonymise'; anonymise: Record<string, never> }
+  | { type: 'archive'; archive: { employer?: boolean; doNotEmail?: boolean; staffOnly?: boolean } }
+  | { type: 'set_attribute'; set_attribute: { key: string; value: string | number | boolean | null } }
+  | { type: 'notify_staff'; notify_staff: { to: string[]; subject: string; text: string } }
+  | { type: 'webhook'; webhook: { subscriptionId: string } }
+);
+export type WorkflowStepType = WorkflowStep['type'];
+
+export interface WorkflowDefinition {
+  name: string;
+  trigger: WorkflowTrigger;
+  steps: WorkflowStep[];
+}
+
+export type WorkflowEnrollmentState = 'active' | 'paused' | 'completed' | 'failed' | 'ended';
+
+export interface WorkflowView {
+  id: string;
+  name: string;
+  status: 'active' | 'paused';
+  version: number;
+  definition: WorkflowDefinition;
+  enrollments: Partial<Record<WorkflowEnrollmentState, number>>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface WorkflowStepRun {
+  stepId: string;
+  stepType: string;
+  attempt: number;
+  outcome: string;
+  detail: string | null;
+  ranAt: string;
+}
+
+export interface WorkflowEnrollment {
+  id: string;
+  workflowId: string;
+  workflowName: string;
+  version: number;
+  contactId: string | null;
+  state: WorkflowEnrollmentState;
+  stepId: string | null;
+  nextRunAt: string | null;
+  attempts: number;
+  trigger: string;
+  reason: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  steps?: WorkflowStepRun[];
+}
+
+export interface WebhookSubscription {
+  id: string;
+  url: string;
+  [extra: string]: unknown;
+}
+
+// ---- retention (src/retention/settings.ts, inactive-runs.ts, inactive-report.ts) ----
+export interface RetentionSettings {
+  inactivityMonths: number;
+  simulation: boolean;
+  schedule: string | null;
+  logRetentionMonths: number;
+}
+
+export interface InactiveReport {
+  totals: { prospectsToDelete: number; customersToAnonymise: number; beneficiaryNamesToAnonymise: number };
+  perOrganization: { organizationId: string | null; organizationName: string | null; prospectsToDelete: number; customersToAnonymise: number }[];
+  histogram: { month: string; contacts: number }[];
+  sample: { contactId: string; outcome: 'delete' | 'anonymise'; recency: string; reason: string; organizationId: string | null }[];
+  executed: { deleted: number; anonymised: number; skippedActive: number; beneficiaryNamesAnonymised: number } | null;
+}
+
+export interface RetentionRun {
+  id: string;
+  mode: 'simulation' | 'execution';
+  months: number;
+  asOf: string;
+  cutoff: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  jobId: string | null;
+  requestedBy: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  report: InactiveReport | null;
+}

@@ -6,6 +6,7 @@ import { Link } from '../router.tsx';
 import { useCan } from '../session.ts';
 import type { ActivityItem, AttributeDefinition, Contact, Page } from '../types.ts';
 import { LifecycleActions } from './contact/LifecycleActions.tsx';
+import { ContactWorkflowRuns } from './contact/WorkflowRuns.tsx';
 
 export function ContactPage({ id }: { id: string }) {
   const [erased, setErased] = useState<string | null>(null);
@@ -50,6 +51,7 @@ export function ContactPage({ id }: { id: string }) {
           <LifecycleActions contact={c} onErased={setErased} />
           <Consent contact={c} />
           <Related contactId={c.id} />
+          <ContactWorkflowRuns contactId={c.id} />
         </div>
         <div>
           <Timeline contactId={c.id} />

@@ -30,15 +30,6 @@ const ROW_HEIGHT = 44;
 const STATE_KEY = 'lethe.directory.filters';
 const VIEWS_KEY = 'lethe.directory.views';
 
-function useDebounced<T>(value: T, ms: number): T {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setDebounced(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return debounced;
-}
-
 function toQuery(f: Filters): Query {
   const query: Query = {
     q: f.q.trim(),
@@ -78,7 +69,13 @@ export function Directory() {
   const [filters, setFilters] = useState<Filters>(loadState);
   const [creating, setCreating] = useState(false);
   const [views, setViews] = useState(loadViews);
-  const debounced = useDebounced(filters, 250);
+  // Typing settles after a pause (a request per keystroke would be wasted); a choice from a list,
+  // a saved view or "Clear filters" applies at once.
+  const [debounced, setSettled] = useState<Filters>(filters);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(filters), 250);
+    return () => clearTimeout(t);
+  }, [filters]);
   useEffect(() => sessionStorage.setItem(STATE_KEY, JSON.stringify(filters)), [filters]);
   const canWrite = useCan('contacts.write');
   const canDelete = useCan('contacts.delete');
@@ -98,8 +95,12 @@ export function Directory() {
   });
   const rows = useMemo(() => contacts.data?.pages.flatMap((p) => p.items) ?? [], [contacts.data]);
 
-  const set = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
-  const setAttr = (key: string, value: string) => setFilters((f) => ({ ...f, attrs: { ...f.attrs, [key]: value } }));
+  const apply = (next: Filters, now: boolean) => {
+    setFilters(next);
+    if (now) setSettled(next);
+  };
+  const set = (patch: Partial<Filters>, now = true) => apply({ ...filters, ...patch }, now);
+  const setAttr = (key: string, value: string, now: boolean) => apply({ ...filters, attrs: { ...filters.attrs, [key]: value } }, now);
   const saveView = () => {
     const name = window.prompt('Name this view (saved in this browser)');
     if (!name) return;
@@ -120,7 +121,7 @@ export function Directory() {
       </div>
       <form className="filters" role="search" aria-label="Filter contacts" onSubmit={(e) => e.preventDefault()}>
         <Field label="Search">
-          {(p) => <input {...p} type="search" name="q" placeholder="Name, email or phone" value={filters.q} onChange={(e) => set({ q: e.target.value })} />}
+          {(p) => <input {...p} type="search" name="q" placeholder="Name, email or phone" value={filters.q} onChange={(e) => set({ q: e.target.value }, false)} />}
         </Field>
         <Select label="Approval status" name="approvalStatus" value={filters.approvalStatus} onChange={(v) => set({ approvalStatus: v })} options={['pending', 'approved', 'rejected']} />
         <Select label="Record" name="lifecycle" value={filters.lifecycle} onChange={(v) => set({ lifecycle: v })} options={['disabled', 'any']} anyLabel="Active" />
@@ -156,7 +157,7 @@ export function Directory() {
           )}
         </Field>
         <div className="filter-actions">
-          <button type="button" onClick={() => setFilters(EMPTY)}>
+          <button type="button" onClick={() => apply(EMPTY, true)}>
             Clear filters
           </button>
           <button type="button" onClick={saveView}>
@@ -165,7 +166,7 @@ export function Directory() {
           {Object.keys(views).length > 0 && (
             <Field label="Saved views">
               {(p) => (
-                <select {...p} value="" onChange={(e) => e.target.value && setFilters({ ...EMPTY, ...views[e.target.value] })}>
+                <select {...p} value="" onChange={(e) => e.target.value && apply({ ...EMPTY, ...views[e.target.value] }, true)}>
                   <option value="">Choose…</option>
                   {Object.keys(views).map((name) => (
                     <option key={name}>{name}</option>
@@ -205,14 +206,14 @@ function Select({ label, name, value, onChange, options, anyLabel = 'Any' }: { l
   );
 }
 
-function AttributeFilter({ definition: a, values, onChange }: { definition: AttributeDefinition; values: Record<string, string>; onChange: (key: string, value: string) => void }) {
+function AttributeFilter({ definition: a, values, onChange }: { definition: AttributeDefinition; values: Record<string, string>; onChange: (key: string, value: string, now: boolean) => void }) {
   const k = `attr.${a.key}`;
   if (a.type === 'choice' || a.type === 'boolean') {
     const options = a.type === 'boolean' ? ['true', 'false'] : (a.options ?? []);
     return (
       <Field label={a.label}>
         {(p) => (
-          <select {...p} name={k} value={values[k] ?? ''} onChange={(e) => onChange(k, e.target.value)}>
+          <select {...p} name={k} value={values[k] ?? ''} onChange={(e) => onChange(k, e.target.value, true)}>
             <option value="">Any</option>
             {options.map((o) => (
               <option key={o} value={o}>
@@ -228,12 +229,12 @@ function AttributeFilter({ definition: a, values, onChange }: { definition: Attr
     const type = a.type === 'number' ? 'number' : 'date';
     return (
       <>
-        <Field label={`${a.label} from`}>{(p) => <input {...p} type={type} name={`${k}.gte`} value={values[`${k}.gte`] ?? ''} onChange={(e) => onChange(`${k}.gte`, e.target.value)} />}</Field>
-        <Field label={`${a.label} to`}>{(p) => <input {...p} type={type} name={`${k}.lte`} value={values[`${k}.lte`] ?? ''} onChange={(e) => onChange(`${k}.lte`, e.target.value)} />}</Field>
+        <Field label={`${a.label} from`}>{(p) => <input {...p} type={type} name={`${k}.gte`} value={values[`${k}.gte`] ?? ''} onChange={(e) => onChange(`${k}.gte`, e.target.value, false)} />}</Field>
+        <Field label={`${a.label} to`}>{(p) => <input {...p} type={type} name={`${k}.lte`} value={values[`${k}.lte`] ?? ''} onChange={(e) => onChange(`${k}.lte`, e.target.value, false)} />}</Field>
       </>
     );
   }
-  return <Field label={a.label}>{(p) => <input {...p} name={k} value={values[k] ?? ''} onChange={(e) => onChange(k, e.target.value)} />}</Field>;
+  return <Field label={a.label}>{(p) => <input {...p} name={k} value={values[k] ?? ''} onChange={(e) => onChange(k, e.target.value, false)} />}</Field>;
 }
 
 /** Only the visible rows are in the DOM, so the table stays fast however far one scrolls. */

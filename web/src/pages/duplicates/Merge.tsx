@@ -3,7 +3,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { api } from '../../api.ts';
 import { ConfirmDialog, FormError, Loading, formatDate, label } from '../../components.tsx';
 import { Link, navigate } from '../../router.tsx';
-import type { Contact, MergePreview, MergeSide, Organization } from '../../types.ts';
+import type { Contact, MergePreview, MergeSide, Organization, User } from '../../types.ts';
 
 const FIELD_WORDS: Record<string, string> = {
   firstName: 'First name',
@@ -30,6 +30,8 @@ export function MergePage({ survivorId, otherId }: { survivorId: string; otherId
   const survivor = useQuery({ queryKey: ['contact', survivorId], queryFn: () => api.get<Contact>(`/api/contacts/${survivorId}`) });
   const other = useQuery({ queryKey: ['contact', otherId], queryFn: () => api.get<Contact>(`/api/contacts/${otherId}`) });
   const organizations = useQuery({ queryKey: ['organizations'], queryFn: () => api.get<{ items: Organization[] }>('/api/organizations') });
+  // Owners by name; a user who may not list users sees "a staff user" rather than an id.
+  const users = useQuery({ queryKey: ['users'], queryFn: () => api.get<{ items: User[] }>('/api/users'), retry: false });
   const preview = useQuery({
     queryKey: ['merge-preview', survivorId, otherId, choices],
     queryFn: () => api.post<MergePreview>(`/api/contacts/${survivorId}/merge/preview`, { otherId, choices }),
@@ -59,8 +61,9 @@ export function MergePage({ survivorId, otherId }: { survivorId: string; otherId
   const o = other.data;
   const show = (field: string, value: unknown, c: Contact): string => {
     if (value === null || value === undefined || value === '') return '—';
-    if (field === 'employerId') return c.employer?.id === value ? c.employer.name : String(value);
-    if (field === 'organizationId') return organizations.data?.items.find((x) => x.id === value)?.name ?? String(value);
+    if (field === 'employerId') return c.employer?.id === value ? c.employer.name : 'another employer';
+    if (field === 'organizationId') return organizations.data?.items.find((x) => x.id === value)?.name ?? 'another organization';
+    if (field === 'ownerUserId') return users.data?.items.find((x) => x.id === value)?.name ?? 'a staff user';
     if (field === 'ssn') return 'on file';
     if (typeof value === 'boolean') return value ? 'Yes' : 'No';
     return typeof value === 'string' && /^[a-z_]+$/.test(value) && !['email'].includes(field) ? label(value) : String(value);
