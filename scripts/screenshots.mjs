@@ -72,6 +72,19 @@ try {
   await shoot('imports', '/imports', () => page.getByRole('heading').first().waitFor());
   await shoot('exports', '/exports', () => page.getByRole('heading').first().waitFor());
   await shoot('audit-log', '/audit', () => page.getByRole('heading').first().waitFor());
+
+  // Seed 000's workflow from its template, and a retention simulation with its report.
+  const { workflowId, runId } = await page.evaluate(async () => {
+    const session = await (await fetch('/api/session')).json();
+    const post = async (url, body) =>
+      (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken }, body: JSON.stringify(body) })).json();
+    const workflow = await post('/api/workflow-templates/opt_in_or_expunge', {});
+    const run = await post('/api/retention/runs', {});
+    return { workflowId: workflow.id, runId: run.id };
+  });
+  await shoot('workflows', '/workflows', () => page.getByRole('heading').first().waitFor());
+  await shoot('workflow-editor', `/workflows/${workflowId}`, () => page.getByRole('heading').first().waitFor());
+  await shoot('retention-report', `/retention/runs/${runId}`, () => page.getByText(/last activity/i).first().waitFor({ timeout: 30_000 }));
 } finally {
   await browser.close();
   server.kill('SIGTERM');
