@@ -23,6 +23,8 @@ export interface AuditInput {
   target: { type: string; id: string | null };
   /** the contact or user whose data key seals before/after; without one, before/after must hold no PII */
   subjectId?: string | null;
+  /** the subject was created in this transaction, so it has no key yet: one is made without looking */
+  newSubject?: boolean;
   before?: unknown;
   after?: unknown;
   meta?: Record<string, unknown>;
@@ -63,7 +65,7 @@ export async function recordAudit(deps: AuditDeps, db: Db, input: AuditInput): P
   }
   const now = deps.clock.now().toISOString();
   const chain = input.institutionId ?? '';
-  const key = input.subjectId ? await dataKeyFor(db, deps.secrets.masterKey, input.subjectId, input.institutionId, now) : null;
+  const key = input.subjectId ? await dataKeyFor(db, deps.secrets.masterKey, input.subjectId, input.institutionId, now, { fresh: input.newSubject }) : null;
   const encode = (value: unknown) => {
     if (value === undefined || value === null) return null;
     const json = JSON.stringify(value);

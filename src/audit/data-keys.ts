@@ -12,9 +12,13 @@ export async function dataKeyFor(
   subjectId: string,
   institutionId: string | null,
   now: string,
+  /** fresh: the subject is new, so the look-up is skipped (the insert still yields to a stored key) */
+  opts: { fresh?: boolean } = {},
 ): Promise<Buffer> {
-  const existing = await db.selectFrom('data_keys').select('wrapped_key').where('subject_id', '=', subjectId).executeTakeFirst();
-  if (existing) return open(masterKey, existing.wrapped_key, subjectId);
+  if (!opts.fresh) {
+    const existing = await db.selectFrom('data_keys').select('wrapped_key').where('subject_id', '=', subjectId).executeTakeFirst();
+    if (existing) return open(masterKey, existing.wrapped_key, subjectId);
+  }
   const key = randomBytes(32);
   const inserted = await db
     .insertInto('data_keys')

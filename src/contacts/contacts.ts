@@ -159,6 +159,7 @@ async function record(
     action,
     target: { type: 'contact', id: contact.id },
     subjectId: contact.id,
+    newSubject: action === 'contact.create',
     before: audit.before,
     after: audit.after,
     meta: { fields: audit.fields, ...audit.meta },

@@ -69,7 +69,7 @@ export async function createContactChecked(
 
   return ctx.db.transaction().execute(async (trx): Promise<CheckedCreate> => {
     // Invalid values: the contact service answers 422 naming every field, before any matching.
-    if (errors.length) return { outcome: 'created', profile: await createContactIn(ctx, trx, institutionId, caller, input) };
+    if (errors.length) return { outcome: 'created', profile: await createContactIn(ctx, trx, institutionId, caller, input, { defaultRegion: settings.defaultRegion }) };
 
     if (onDuplicate !== undefined && onDuplicate !== 'create_anyway') {
       const target = await findVisibleContact(trx, institutionId, caller.viewer, onDuplicate.mergeInto, ctx.store.kind === 'postgres');
@@ -92,7 +92,7 @@ export async function createContactChecked(
         { rule, ruleDescription: describeRule(rule), duplicates: matches.map((m) => candidateView(m, caller)) },
       );
     }
-    const profile = await createContactIn(ctx, trx, institutionId, caller, input);
+    const profile = await createContactIn(ctx, trx, institutionId, caller, input, { defaultRegion: settings.defaultRegion });
     if (matches.length) {
       await recordAudit(ctx, trx, {
         institutionId,
