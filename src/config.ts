@@ -18,6 +18,8 @@ export const configSchema = z.object({
   LETHE_PG_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   LETHE_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
   LETHE_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
+  LETHE_LOGIN_LOCKOUT_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  LETHE_LOGIN_LOCKOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
   LETHE_COOKIE_SECURE: z.enum(['true', 'false', 'auto']).default('auto'),
   SMTP_URL: z
     .string()
@@ -27,6 +29,9 @@ export const configSchema = z.object({
   LETHE_PUBLIC_URL: z.url({ message: 'must be the absolute URL people use to reach this server, e.g. https://lethe.example.org' }).optional(),
   LETHE_WORKER: z.enum(['true', 'false']).default('true'),
   LETHE_APPLY_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  LETHE_HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  LETHE_HTTP_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(90),
+  LETHE_HTTP_KEEP_ALIVE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(72),
   LETHE_IMPORT_MAX_MB: z.coerce.number().int().min(1).max(100_000).default(1024),
   LETHE_IMPORT_CHUNK_ROWS: z.coerce.number().int().min(1).max(10_000).default(2000),
 });
@@ -41,6 +46,9 @@ export type Config = {
   pgPoolMax: number;
   sessionHours: number;
   loginRateLimit: number;
+  /** failed sign-ins for one email within the lockout period that lock it for that period */
+  loginLockoutFailures: number;
+  loginLockoutMinutes: number;
   cookieSecure: 'true' | 'false' | 'auto';
   smtpUrl?: string;
   mailFrom: string;
@@ -50,6 +58,12 @@ export type Config = {
   inProcessWorker: boolean;
   /** applications one address may send to one form per minute (public apply endpoint) */
   applyRateLimit: number;
+  /** a request (headers and body, uploads included) must have arrived within this */
+  httpRequestTimeoutSeconds: number;
+  /** a connection with nothing sent either way for this long is closed */
+  httpIdleTimeoutSeconds: number;
+  /** an idle kept-alive connection is closed after this */
+  httpKeepAliveSeconds: number;
   /** largest CSV file an upload may send */
   importMaxBytes: number;
   /** rows per import transaction (each commits with its checkpoint) */
@@ -83,12 +97,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pgPoolMax: c.LETHE_PG_POOL_MAX,
     sessionHours: c.LETHE_SESSION_HOURS,
     loginRateLimit: c.LETHE_LOGIN_RATE_LIMIT,
+    loginLockoutFailures: c.LETHE_LOGIN_LOCKOUT_FAILURES,
+    loginLockoutMinutes: c.LETHE_LOGIN_LOCKOUT_MINUTES,
     cookieSecure: c.LETHE_COOKIE_SECURE,
     smtpUrl: c.SMTP_URL,
     mailFrom: c.MAIL_FROM,
     publicUrl: (c.LETHE_PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),
     inProcessWorker: c.LETHE_WORKER === 'true',
     applyRateLimit: c.LETHE_APPLY_RATE_LIMIT,
+    httpRequestTimeoutSeconds: c.LETHE_HTTP_REQUEST_TIMEOUT_SECONDS,
+    httpIdleTimeoutSeconds: c.LETHE_HTTP_IDLE_TIMEOUT_SECONDS,
+    httpKeepAliveSeconds: c.LETHE_HTTP_KEEP_ALIVE_SECONDS,
     importMaxBytes: c.LETHE_IMPORT_MAX_MB * 1024 * 1024,
     importChunkRows: c.LETHE_IMPORT_CHUNK_ROWS,
   };

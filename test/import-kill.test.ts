@@ -2,9 +2,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { describeEachEngine, TEST_SECRET, type Harness } from './support/harness.ts';
+import { describeEachEngine, type Harness } from './support/harness.ts';
+import { letheBin as bin, letheEnv } from './support/processes.ts';
 
-const bin = path.resolve('bin/lethe.js');
 const ROWS = 20_000;
 const CHUNK = 100;
 
@@ -21,12 +21,7 @@ const expected = (rows: number) => {
   return counts;
 };
 
-function envFor(h: Harness): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, LETHE_DATA_DIR: h.database.dataDir, LETHE_SECRET: TEST_SECRET, LOG_LEVEL: 'warn', LETHE_IMPORT_CHUNK_ROWS: String(CHUNK) };
-  delete env.DATABASE_URL;
-  if (h.database.url) env.DATABASE_URL = h.database.url;
-  return env;
-}
+const envFor = (h: Harness) => letheEnv(h, { LETHE_IMPORT_CHUNK_ROWS: String(CHUNK) });
 
 describeEachEngine('lethe import survives kill -9', (h) => {
   it('a killed import, run again, ends with exactly the rows it should have: nothing twice, nothing missing, no half-written contact', async () => {

@@ -10,6 +10,8 @@ import { signIn } from './login.ts';
 import { permissions } from './permissions.ts';
 import { noContent, roleRef } from './route-schemas.ts';
 import { csrfTokenFor } from './secret-tokens.ts';
+import { rateLimitRules } from '../security/rate-limit-rules.ts';
+import { bodyEmail, limitRequests } from '../security/rate-limit-hook.ts';
 import { endSession } from './sessions.ts';
 import { userById } from './users.ts';
 
@@ -55,15 +57,8 @@ export async function sessionRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/session',
     {
-      config: {
-        rateLimit: {
-          max: ctx.config.loginRateLimit,
-          timeWindow: 60_000,
-          // preHandler, not onRequest: the key needs the parsed email, so guessing is limited per account and address.
-          hook: 'preHandler',
-          keyGenerator: (request) => `login:${request.ip}:${(request.body as { email?: string } | undefined)?.email ?? ''}`,
-        },
-      },
+      // preHandler: the identity needs the parsed email, so guessing is limited per address and account in every process.
+      preHandler: limitRequests(ctx, rateLimitRules(ctx.config).loginAttempts, (request) => `${request.ip}\n${bodyEmail(request)}`, 'sign-in attempts'),
       schema: {
         tags: ['access'],
         summary: 'Sign in with email and password; sets the lethe_session cookie',

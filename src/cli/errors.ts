@@ -26,6 +26,23 @@ export function describeCliError(error: unknown): { message: string; exitCode: n
     return { message: fields ? `${error.detail}\n${fields}` : error.detail, exitCode: code };
   }
   const message = error instanceof Error ? error.message : String(error);
+  const code = String((error as { code?: unknown })?.code ?? '');
+  if (/^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code) || (code === 'EACCES' || code === 'EROFS')) {
+    return {
+      message:
+        `Cannot write to the database (${message}). Lethe needs write access to the database file and to its folder ` +
+        `(LETHE_DATA_DIR: SQLite keeps its -wal and -shm files beside the file). Nothing was changed; fix the permissions and run the command again.`,
+      exitCode: exitCodes.failed,
+    };
+  }
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') {
+    return {
+      message:
+        `The disk holding the database is full (${message}). The change being written was rolled back: what was committed before it is intact. ` +
+        `Free some space (or move LETHE_DATA_DIR to a larger disk) and run the command again.`,
+      exitCode: exitCodes.failed,
+    };
+  }
   if (/ECONNREFUSED|ENOTFOUND|password authentication|does not exist/.test(message)) {
     return { message: `Cannot reach the database: ${message}\nCheck DATABASE_URL, or unset it to use the embedded SQLite database.`, exitCode: exitCodes.failed };
   }

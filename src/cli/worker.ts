@@ -26,6 +26,9 @@ export function registerWorker(program: Command): void {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      // The loop's timer is unref'd and SQLite holds no socket: without this the process would
+      // find its event loop empty at the first idle pause and exit (code 13) until told to stop.
+      setInterval(() => {}, 2 ** 30);
       await new Promise(() => {});
     });
 }

@@ -74,8 +74,12 @@ export function openSqlite(file: string): Store {
 
 export function openPostgres(url: string, poolMax = 10): Store {
   const pool = new pg.Pool({ connectionString: url, max: poolMax });
-  // A dropped connection must not crash the process; the pool replaces it on next use.
+  // A dropped connection (a server restart, a failover) must not crash the process. The pool
+  // reports idle clients' errors here and replaces them on next use; a client checked out at that
+  // moment emits the error on itself (unhandled, that kills the process): its query or transaction
+  // fails instead, and the pool discards it when it is released.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

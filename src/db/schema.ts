@@ -742,6 +742,7 @@ export interface WorkflowStepRunsTable {
 }
 
 export interface Database extends RetentionTables {
+  rate_limit_counters: RateLimitCountersTable;
   workflows: WorkflowsTable;
   workflow_versions: WorkflowVersionsTable;
   workflow_enrollments: WorkflowEnrollmentsTable;
@@ -949,4 +950,17 @@ export interface RetentionTables {
   retention_locks: RetentionLocksTable;
   retention_support_keys: RetentionSupportKeysTable;
   retention_schedules: RetentionSchedulesTable;
+}
+
+/** rate limits (0009): one counter per hashed key, shared by every process (src/security/rate-limits.ts) */
+export interface RateLimitCountersTable {
+  /** keyed hash (HMAC-SHA256) of the scope and what is counted: no address or email in clear */
+  key: string;
+  scope: string;
+  window_start: Timestamp;
+  hits: number;
+  /** set when a lockout rule's limit is reached: refused until then */
+  locked_until: Timestamp | null;
+  /** the row may be purged after this */
+  expires_at: Timestamp;
 }

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
@@ -13,7 +14,10 @@ import {
 } from 'fastify-type-provider-zod';
 import type { AppContext } from '../context.ts';
 import { authResolver } from '../access/auth.ts';
+import { TooManyRequests } from '../security/rate-limits.ts';
 import { Problem } from './problem.ts';
+import { securityHeaders } from '../security/security-headers.ts';
+import { guardJsonBodies, refuseNulInUrl } from '../security/json-body-guard.ts';
 import { registerDomainRoutes } from './routes.ts';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
@@ -37,7 +41,15 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1_048_576,
     trustProxy: false,
+    // Slow clients are cut off: a request must arrive whole within requestTimeout, and a connection
+    // silent for connectionTimeout is closed (both only matter once `lethe serve` listens).
+    requestTimeout: ctx.config.httpRequestTimeoutSeconds * 1000,
+    connectionTimeout: ctx.config.httpIdleTimeoutSeconds * 1000,
+    keepAliveTimeout: ctx.config.httpKeepAliveSeconds * 1000,
   }).withTypeProvider<ZodTypeProvider>();
+  app.server.headersTimeout = Math.min(60_000, ctx.config.httpRequestTimeoutSeconds * 1000);
+  guardJsonBodies(app);
+  app.addHook('onRequest', refuseNulInUrl);
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -51,6 +63,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   });
 
   app.setErrorHandler((error, request, reply) => {
+    if (error instanceof TooManyRequests) reply.header('retry-after', String(error.retryAfterSeconds));
     if (error instanceof Problem) {
       return reply.code(error.status).type('application/problem+json').send(error.toBody());
     }
@@ -81,6 +94,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     reply.code(404).type('application/problem+json').send(new Problem(404, `No route ${request.method} ${request.url.split('?')[0]}.`).toBody());
   });
 
+  await app.register(helmet, securityHeaders);
   await app.register(cookie);
   await app.register(rateLimit, {
     global: false,

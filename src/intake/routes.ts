@@ -9,6 +9,8 @@ import { applyBody, applyToForm } from './apply.ts';
 import { applicationView, listContactApplications } from './applications.ts';
 import { createForm, findOpenForm, formBody, formFieldNames, formFieldsOf, formView, getForm, listForms, updateForm } from './forms.ts';
 import { ProblemWith } from './problems.ts';
+import { rateLimitRules } from '../security/rate-limit-rules.ts';
+import { limitRequests } from '../security/rate-limit-hook.ts';
 import { intakeSettingsBody, intakeSettingsView, updateIntakeSettings, viewOfSettings } from './settings-service.ts';
 import { readIntakeSettings } from './settings.ts';
 import { resendApplicationCode, verifyApplicationCode } from './verifications.ts';
@@ -44,6 +46,8 @@ export async function intakeRoutes(app: App, ctx: AppContext): Promise<void> {
   const canManage = requirePermission(ctx, 'duplicates.manage');
   const tags = ['intake'];
   const publicTags = ['public'];
+  const limits = rateLimitRules(ctx.config);
+  const param = (request: { params: unknown }, name: string) => String((request.params as Record<string, unknown>)?.[name] ?? '');
 
   app.get(
     '/api/intake/settings',
@@ -136,7 +140,8 @@ export async function intakeRoutes(app: App, ctx: AppContext): Promise<void> {
     }),
   );
 
-  // Public: no account. Rate limits are per client address (and per form or verification).
+  // Public: no account. Rate limits are per client address (and per form or verification), counted in
+  // the database so they hold across processes; onRequest, so malformed requests count too.
   app.get(
     '/api/public/forms/:formId',
     { schema: { tags: publicTags, security: [], summary: 'An open application form: its fields and which are required', params: formParams, response: { 200: publicFormView } } },
@@ -149,13 +154,7 @@ export async function intakeRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/public/forms/:formId/apply',
     {
-      config: {
-        rateLimit: {
-          max: ctx.config.applyRateLimit,
-          timeWindow: 60_000,
-          keyGenerator: (request) => `apply:${request.ip}:${(request.params as { formId?: string }).formId ?? ''}`,
-        },
-      },
+      onRequest: limitRequests(ctx, limits.apply, (request) => `${request.ip}\n${param(request, 'formId')}`, 'applications from this address'),
       schema: {
         tags: publicTags,
         security: [],
@@ -180,13 +179,7 @@ export async function intakeRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/public/forms/:formId/verifications/:verificationId/verify',
     {
-      config: {
-        rateLimit: {
-          max: 10,
-          timeWindow: 60_000,
-          keyGenerator: (request) => `verify:${request.ip}:${(request.params as { verificationId?: string }).verificationId ?? ''}`,
-        },
-      },
+      onRequest: limitRequests(ctx, limits.applicationCode, (request) => `${request.ip}\n${param(request, 'verificationId')}`, 'codes entered'),
       schema: {
         tags: publicTags,
         security: [],
@@ -204,13 +197,7 @@ export async function intakeRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/public/forms/:formId/verifications/:verificationId/resend',
     {
-      config: {
-        rateLimit: {
-          max: 5,
-          timeWindow: 60_000,
-          keyGenerator: (request) => `resend:${request.ip}:${(request.params as { verificationId?: string }).verificationId ?? ''}`,
-        },
-      },
+      onRequest: limitRequests(ctx, limits.applicationCodeResend, (request) => `${request.ip}\n${param(request, 'verificationId')}`, 'requests for a new code'),
       schema: {
         tags: publicTags,
         security: [],

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import type { App } from '../http/app.ts';
-import { requirePermission, tenantOf } from '../access/auth.ts';
-import { notFound } from '../http/problem.ts';
+import { requireAuth, requirePermission, tenantOf } from '../access/auth.ts';
+import { forbidden, notFound } from '../http/problem.ts';
+import { jobPermissions, mayHandleJob } from './job-permissions.ts';
 import { cancelJob, getJob, type JobRow } from './queue.ts';
 import { jobStatuses } from '../db/schema.ts';
+import type { Permission } from '../access/permissions.ts';
 
 export const jobView = z.object({
   id: z.string(),
@@ -45,7 +47,7 @@ export async function jobRoutes(app: App, ctx: AppContext): Promise<void> {
       preHandler: requirePermission(ctx, 'contacts.read'),
       schema: {
         tags: ['jobs'],
-        summary: 'Background jobs of this institution, newest first',
+        summary: 'Background jobs of this institution, newest first (those of kinds the caller may start)',
         querystring: z.object({ kind: z.string().max(100).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
         response: { 200: z.object({ items: z.array(jobView) }) },
       },
@@ -54,7 +56,8 @@ export async function jobRoutes(app: App, ctx: AppContext): Promise<void> {
       let q = ctx.db.selectFrom('jobs').selectAll().where('institution_id', '=', tenantOf(request));
       if (request.query.kind) q = q.where('kind', '=', request.query.kind);
       const rows = await q.orderBy('created_at', 'desc').limit(request.query.limit).execute();
-      return { items: rows.map(toJobView) };
+      const held = requireAuth(request).permissions;
+      return { items: rows.filter((row) => mayHandleJob(held, row)).map(toJobView) };
     },
   );
   app.get(
@@ -66,19 +69,33 @@ export async function jobRoutes(app: App, ctx: AppContext): Promise<void> {
     async (request) => {
       const row = await getJob(ctx.db, tenantOf(request), request.params.id);
       if (!row) throw notFound('Job');
+      refuseUnlessMayHandle(request.auth!.permissions, row);
       return toJobView(row);
     },
   );
   app.post(
     '/api/jobs/:id/cancel',
     {
-      preHandler: requirePermission(ctx, 'contacts.write'),
-      schema: { tags: ['jobs'], summary: 'Cancel a queued or running job (work already committed stays)', params: idParams, response: { 200: jobView } },
+      preHandler: requirePermission(ctx, 'contacts.read'),
+      schema: {
+        tags: ['jobs'],
+        summary: 'Cancel a queued or running job (work already committed stays)',
+        description: 'Allowed to whoever may start that kind of job: imports.run for an import, retention.manage for a retention run, contacts.expunge for a bulk expunge, and so on.',
+        params: idParams,
+        response: { 200: jobView },
+      },
     },
     async (request) => {
+      const found = await getJob(ctx.db, tenantOf(request), request.params.id);
+      if (!found) throw notFound('Job');
+      refuseUnlessMayHandle(request.auth!.permissions, found);
       const row = await cancelJob(ctx, tenantOf(request), request.params.id);
       if (!row) throw notFound('Job');
       return toJobView(row);
     },
   );
+}
+
+function refuseUnlessMayHandle(held: ReadonlySet<Permission>, row: JobRow): void {
+  if (!mayHandleJob(held, row)) throw forbidden(`Your role does not allow this action on a ${row.kind} job (needs one of ${jobPermissions(row.kind, row.payload).join(', ')}).`);
 }

@@ -58,14 +58,32 @@ export async function runOneJob(ctx: AppContext, options: WorkerOptions, workerI
   };
   try {
     const result = await options.handlers[job.kind](ctx, job, control);
-    await completeJob(ctx, job.id, workerId, result);
+    await untilWritten(ctx, () => completeJob(ctx, job.id, workerId, result), leaseMs);
   } catch (error) {
     if (error instanceof JobLostError) return true;
     const message = error instanceof Error ? error.message : String(error);
     ctx.log.warn({ jobId: job.id, kind: job.kind, attempt: job.attempts, error: message }, 'job attempt failed');
-    await failJob(ctx, job, workerId, message);
+    await untilWritten(ctx, () => failJob(ctx, job, workerId, message), leaseMs);
   }
   return true;
+}
+
+/**
+ * Writes an attempt's outcome, retrying while the database cannot be reached (a restart, a
+ * failover: the attempt itself usually failed for that reason). Until the outcome is written the
+ * job stays leased to this worker, so without this it would sit idle until its lease expired.
+ */
+async function untilWritten(ctx: AppContext, write: () => Promise<void>, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (let waitMs = 250; ; waitMs = Math.min(waitMs * 2, 5000)) {
+    try {
+      return await write();
+    } catch (error) {
+      if (Date.now() + waitMs > deadline) throw error;
+      ctx.log.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not record a job outcome; retrying');
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
 }
 
 /** Polls for due jobs and runs ticks until stopped. One loop per process; jobs run one at a time. */

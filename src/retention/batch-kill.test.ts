@@ -1,21 +1,15 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { expect, it } from 'vitest';
-import { describeEachEngine, TEST_SECRET, type Harness } from '../../test/support/harness.ts';
+import { describeEachEngine, type Harness } from '../../test/support/harness.ts';
+import { letheBin as bin, letheEnv } from '../../test/support/processes.ts';
 import { verifyAuditLog } from '../audit/verify.ts';
 import { newId } from '../ids.ts';
 import { startLetheWorker } from '../jobs/registry.ts';
 
-const bin = path.resolve('bin/lethe.js');
 const CONTACTS = 3000;
 const CHUNK = 50;
 
-function envFor(h: Harness): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, LETHE_DATA_DIR: h.database.dataDir, LETHE_SECRET: TEST_SECRET, LOG_LEVEL: 'warn' };
-  delete env.DATABASE_URL;
-  if (h.database.url) env.DATABASE_URL = h.database.url;
-  return env;
-}
+const envFor = (h: Harness) => letheEnv(h);
 
 /** Contacts created in 2019 and never active since: every other one bought a ticket then. */
 async function seedInactive(h: Harness, institutionId: string): Promise<void> {

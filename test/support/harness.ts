@@ -18,6 +18,7 @@ import { systemActor } from '../../src/audit/audit-log.ts';
 import { newId } from '../../src/ids.ts';
 import { builtinRoleKeys, type BuiltinRoleKey } from '../../src/access/permissions.ts';
 import { hashPassword } from '../../src/access/passwords.ts';
+import { captureLogLine, markTestFile, notePii } from './log-capture.ts';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -90,7 +91,14 @@ export class Harness {
   async start(): Promise<void> {
     this.database = await createTestDatabase(this.kind);
     const config = loadConfig({ LETHE_DATA_DIR: this.database.dataDir, LETHE_SECRET: TEST_SECRET, LOG_LEVEL: 'info' });
-    const sink = { write: (line: string) => void this.logLines.push(line) };
+    // Every line also goes to the run's log folder, scanned for personal data after the run (log-scan-global-setup.ts).
+    markTestFile();
+    const sink = {
+      write: (line: string) => {
+        this.logLines.push(line);
+        captureLogLine(line);
+      },
+    };
     this.ctx = await openContext(config, { clock: this.clock, store: this.database.store, log: pino({ level: 'info' }, sink) });
     this.app = await buildApp(this.ctx);
     await this.app.ready();
@@ -105,6 +113,7 @@ export class Harness {
   /** A fresh institution with two organizations and an admin holding an API token. */
   async tenant(slug = `t-${randomBytes(4).toString('hex')}`): Promise<SeededTenant> {
     const adminEmail = `admin@${slug}.example.org`;
+    notePii(adminEmail);
     const created = await createInstitution(
       this.ctx,
       {
@@ -126,6 +135,7 @@ export class Harness {
   async user(tenant: CreatedInstitution, role: BuiltinRoleKey | { roleId: string }, opts: { email?: string; organizationId?: string } = {}): Promise<SeededUser & { email: string }> {
     const id = newId();
     const email = opts.email ?? `${typeof role === 'string' ? role : 'custom'}-${randomBytes(3).toString('hex')}@example.org`;
+    notePii(email);
     const now = this.clock.now().toISOString();
     await this.ctx.db
       .insertInto('users')

@@ -11,14 +11,32 @@ export interface ReceivedMail {
 }
 
 /** A real SMTP server on a loopback port that keeps what it receives, for asserting on sent mail. */
-export async function startSmtpSink(): Promise<{ url: string; received: ReceivedMail[]; failNext: (n: number) => void; close: () => Promise<void> }> {
+export async function startSmtpSink(): Promise<{
+  url: string;
+  received: ReceivedMail[];
+  failNext: (n: number) => void;
+  /** from now on, messages are read but never answered (nor kept): the sender waits, as on a stalled server */
+  hold: () => void;
+  /** answers the held messages 451 (not delivered) and accepts again */
+  release: () => void;
+  /** messages waiting for an answer while held */
+  heldCount: () => number;
+  close: () => Promise<void>;
+}> {
   const received: ReceivedMail[] = [];
   let failures = 0;
+  let holding = false;
+  const held: ((error: Error) => void)[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     onData(stream, _session, callback) {
+      if (holding) {
+        stream.resume();
+        held.push(callback);
+        return;
+      }
       if (failures > 0) {
         failures--;
         stream.resume();
@@ -40,6 +58,12 @@ export async function startSmtpSink(): Promise<{ url: string; received: Received
     url: `smtp://127.0.0.1:${port}`,
     received,
     failNext: (n) => (failures = n),
+    hold: () => void (holding = true),
+    release: () => {
+      holding = false;
+      for (const answer of held.splice(0)) answer(Object.assign(new Error('try again later'), { responseCode: 451 }));
+    },
+    heldCount: () => held.length,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

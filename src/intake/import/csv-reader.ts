@@ -61,8 +61,10 @@ function firstInvalidByte(buf: Buffer): number {
   while (hi - lo > 4) {
     const mid = (lo + hi) >> 1;
     let cut = mid;
-    // never cut inside a sequence
+    // never cut inside a sequence, unless only continuation bytes lie between lo and mid (then
+    // stepping back would not move lo, and the search would never end)
     while (cut > lo && (buf[cut] & 0xc0) === 0x80) cut--;
+    if (cut === lo) cut = mid;
     if (isUtf8(buf.subarray(0, cut))) lo = cut;
     else hi = cut;
   }

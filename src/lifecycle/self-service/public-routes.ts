@@ -9,6 +9,8 @@ import { systemViewer } from '../../contacts/visibility.ts';
 import { notFound } from '../../http/problem.ts';
 import { applyAction, prepareAction, type Acting, type ActionInput } from '../actions.ts';
 import { readLifecycleSettings } from '../settings.ts';
+import { rateLimitRules } from '../../security/rate-limit-rules.ts';
+import { bodyEmail, limitRequests } from '../../security/rate-limit-hook.ts';
 import { completeErasure } from '../storage.ts';
 import { CODE_SENT, contactOfSession, endProfileSession, openProfileSession, openProfileSessionByLink, requestProfileCode, selfActor, type IssuedProfileSession } from './profile-access.ts';
 
@@ -53,12 +55,14 @@ export async function publicProfileRoutes(app: App, ctx: AppContext): Promise<vo
     });
     return issued;
   };
-  const perAddress = (request: FastifyRequest) => `${request.routeOptions.url}:${request.ip}:${String((request.body as { email?: string } | undefined)?.email ?? '').toLowerCase()}`;
+  // Counted in the database, so the limits hold across processes; preHandler where the identity needs the parsed email.
+  const limits = rateLimitRules(ctx.config);
+  const perAddressAndEmail = (request: FastifyRequest) => `${request.ip}\n${bodyEmail(request)}`;
 
   app.post(
     '/api/public/institutions/:institution/profile/code',
     {
-      config: { rateLimit: { max: 5, timeWindow: 15 * 60_000, hook: 'preHandler', keyGenerator: perAddress } },
+      preHandler: limitRequests(ctx, limits.profileCodeRequest, perAddressAndEmail, 'code requests'),
       schema: {
         tags,
         security: [],
@@ -78,7 +82,7 @@ export async function publicProfileRoutes(app: App, ctx: AppContext): Promise<vo
   app.post(
     '/api/public/institutions/:institution/profile/session',
     {
-      config: { rateLimit: { max: 10, timeWindow: 15 * 60_000, hook: 'preHandler', keyGenerator: perAddress } },
+      preHandler: limitRequests(ctx, limits.profileCodeCheck, perAddressAndEmail, 'codes entered'),
       schema: {
         tags,
         security: [],
@@ -94,7 +98,7 @@ export async function publicProfileRoutes(app: App, ctx: AppContext): Promise<vo
   app.post(
     '/api/public/institutions/:institution/profile/link',
     {
-      config: { rateLimit: { max: 10, timeWindow: 15 * 60_000, hook: 'preHandler', keyGenerator: (request) => `${request.routeOptions.url}:${request.ip}` } },
+      onRequest: limitRequests(ctx, limits.profileLink, (request) => request.ip, 'links opened'),
       schema: {
         tags,
         security: [],
