@@ -100,34 +100,6 @@ export async function anonymiseContacts(
     return m;
   };
   const [byAttr, byAuth, byNote, byMeeting, byTask] = [group(attributes), group(authorizations), group(notes), group(meetings), group(tasks)];
-  await appendAuditBatch(
-    ctx,
-    trx,
-    institutionId,
-    rows.map((r) => ({
-      actor: options.actor,
-      action: 'contact.anonymise',
-      target: { type: 'contact', id: r.id },
-      subjectId: r.id,
-      before: {
-        firstName: r.first_name,
-        lastName: r.last_name,
-        email: r.email,
-        mobilePhone: r.mobile_phone,
-        ssnOnFile: r.ssn_hash_full !== null,
-        employerId: r.employer_id,
-        ownerUserId: r.owner_user_id,
-        optInStatus: r.opt_in_status,
-        attributes: Object.fromEntries((byAttr.get(r.id) ?? []).map((a) => [a.key, a.value_text])),
-        authorizations: Object.fromEntries((byAuth.get(r.id) ?? []).map((a) => [a.purpose, a.granted === 1])),
-        notes: (byNote.get(r.id) ?? []).map((n) => n.body),
-        meetings: (byMeeting.get(r.id) ?? []).map((m) => ({ title: m.title, notes: m.notes })),
-        tasks: (byTask.get(r.id) ?? []).map((t) => t.title),
-      },
-      meta: { reason: 'inactivity', runId: options.runId },
-    })),
-  );
-  await handKeysToSupport(trx, institutionId, ids, now, options.supportUntil);
 
   const related = [...notes, ...meetings, ...tasks, ...applications].map((x) => x.id);
   await inChunks([...ids, ...related], 500, (part) => trx.deleteFrom('idempotency_keys').where('resource_id', 'in', part).execute());
@@ -165,6 +137,36 @@ export async function anonymiseContacts(
       .execute();
     await trx.insertInto('anonymised_contacts').values(part.map((id) => ({ stub_id: id, institution_id: institutionId, anonymised_at: now, run_id: options.runId }))).execute();
   });
+  // The audit entries last: appending takes the institution's chain lock (on PostgreSQL a row lock
+  // held to COMMIT), so every other write of the institution waits only for the end of this chunk.
+  await appendAuditBatch(
+    ctx,
+    trx,
+    institutionId,
+    rows.map((r) => ({
+      actor: options.actor,
+      action: 'contact.anonymise',
+      target: { type: 'contact', id: r.id },
+      subjectId: r.id,
+      before: {
+        firstName: r.first_name,
+        lastName: r.last_name,
+        email: r.email,
+        mobilePhone: r.mobile_phone,
+        ssnOnFile: r.ssn_hash_full !== null,
+        employerId: r.employer_id,
+        ownerUserId: r.owner_user_id,
+        optInStatus: r.opt_in_status,
+        attributes: Object.fromEntries((byAttr.get(r.id) ?? []).map((a) => [a.key, a.value_text])),
+        authorizations: Object.fromEntries((byAuth.get(r.id) ?? []).map((a) => [a.purpose, a.granted === 1])),
+        notes: (byNote.get(r.id) ?? []).map((n) => n.body),
+        meetings: (byMeeting.get(r.id) ?? []).map((m) => ({ title: m.title, notes: m.notes })),
+        tasks: (byTask.get(r.id) ?? []).map((t) => t.title),
+      },
+      meta: { reason: 'inactivity', runId: options.runId },
+    })),
+  );
+  await handKeysToSupport(trx, institutionId, ids, now, options.supportUntil);
   await emitContactEvents(trx, institutionId, now, ids.map((id) => ({ type: 'contact.anonymised' as const, contactId: id, data: { reason: 'inactivity' } })));
   return [...new Set(['contacts', ...(await cascadeTables(ctx, trx)), ...unlinkedContactTables])];
 }

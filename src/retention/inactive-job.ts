@@ -99,13 +99,6 @@ export async function runInactiveJob(ctx: AppContext, job: Pick<JobRow, 'payload
       const now = ctx.clock.now().toISOString();
       const supportUntil = addMonths(now, settings.logRetentionMonths);
       const touched = new Set<string>();
-      if (prospects.length) {
-        const erased = await eraseContacts(ctx, trx, institutionId, prospects.map((row) => ({ id: row.id, row })), { mode: 'delete', actor: batchActor, reason: 'retention', via: 'bulk' });
-        erased.tables.forEach((t) => touched.add(t));
-        // Deleted prospects' sealed audit entries follow the same log retention as anonymised contacts'.
-        await handKeysToSupport(trx, institutionId, prospects.map((p) => p.id), now, supportUntil);
-        touched.add('data_keys');
-      }
       if (customers.length) {
         (await anonymiseContacts(ctx, trx, institutionId, customers, { actor: batchActor, runId, supportUntil })).forEach((t) => touched.add(t));
         // Beneficiary names go in the same commit as the last contact of their order, so a resumed
@@ -119,6 +112,15 @@ export async function runInactiveJob(ctx: AppContext, job: Pick<JobRow, 'payload
           await trx.updateTable('retention_runs').set({ report: JSON.stringify(report) }).where('id', '=', runId).execute();
           await recordAudit(ctx, trx, { institutionId, actor: batchActor, action: 'ticketing.beneficiaries_anonymise', target: { type: 'retention_run', id: runId }, meta: { lines: n } });
         }
+      }
+      // Customers first: anonymisation, the heavier part, appends its audit entries at its end, so the
+      // institution's chain lock (held to COMMIT on PostgreSQL) is held only over the prospects' deletion.
+      if (prospects.length) {
+        const erased = await eraseContacts(ctx, trx, institutionId, prospects.map((row) => ({ id: row.id, row })), { mode: 'delete', actor: batchActor, reason: 'retention', via: 'bulk' });
+        erased.tables.forEach((t) => touched.add(t));
+        // Deleted prospects' sealed audit entries follow the same log retention as anonymised contacts'.
+        await handKeysToSupport(trx, institutionId, prospects.map((p) => p.id), now, supportUntil);
+        touched.add('data_keys');
       }
       doneSoFar += ids.length;
       for (const value of new Set(outcome.values())) {
