@@ -27,7 +27,7 @@ const idParams = z.object({ id: z.string().min(1).max(100) });
 /** The ticketing feed (a ticketing system writes with an API token holding contacts.write) and each contact's recency. */
 export async function ticketingRoutes(app: App, ctx: AppContext): Promise<void> {
   const tags = ['retention'];
-  const canWrite = requirePermission(ctx, 'contacts.write');
+  const canWrite = requirePermission(ctx, 'contacts.read', 'contacts.write');
   const canRead = requirePermission(ctx, 'contacts.read');
 
   app.post(

@@ -2,7 +2,7 @@ import type { AppContext, Db } from '../context.ts';
 import type { Contact } from '../db/schema.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { systemViewer } from '../contacts/visibility.ts';
-import { enqueueMail } from '../mail/outbox.ts';
+import type { MailInput, QueuedMail } from '../mail/outbox.ts';
 import { renderTemplate } from '../mail/template.ts';
 import { applyAction, prepareAction, type Acting, type ActionInput, type Prepared } from '../lifecycle/actions.ts';
 import type { ErasureResult } from '../lifecycle/erase.ts';
@@ -38,6 +38,12 @@ export interface StepOutcome {
   outboxId?: string;
 }
 
+/**
+ * Where a step's emails go: straight into the outbox (a step run alone), or collected and written
+ * with the rest of its batch in one multi-row insert (see bookkeeping.ts).
+ */
+export type QueueMail = (input: MailInput) => Promise<QueuedMail>;
+
 export const workflowActor = (workflowId: string): Actor => ({ userId: null, label: `workflow:${workflowId}` });
 // Lifecycle actions record how they were asked for; a workflow is automated bulk work.
 const acting = (workflowId: string): Acting => ({ viewer: systemViewer, actor: workflowActor(workflowId), via: 'bulk' });
@@ -70,8 +76,31 @@ export async function prepareStep(ctx: AppContext, run: StepRun, contactId: stri
   return input ? prepareAction(ctx, run.institutionId, workflowActor(run.workflowId), input) : null;
 }
 
-async function mergeValues(ctx: AppContext, trx: Db, run: StepRun, contact: Contact, sources: (string | undefined)[], links: Record<string, string>): Promise<Record<string, string>> {
-  const used = mergeFieldsIn(...sources);
+type EmailTemplate = { subject: string; text: string; html?: string };
+
+/**
+ * A step's email template as sent (marketing mail gains its unsubscribe footer) and the merge
+ * fields it uses. Worked out once per step: definitions are cached and never change (versions.ts),
+ * and a batch renders the same template for every contact.
+ */
+const templates = new WeakMap<Step, { template: EmailTemplate; used: string[] }>();
+
+function templateOf(step: Extract<Step, { type: 'send_email' | 'notify_staff' }>): { template: EmailTemplate; used: string[] } {
+  let known = templates.get(step);
+  if (!known) {
+    let template: EmailTemplate;
+    if (step.type === 'notify_staff') template = { subject: step.notify_staff.subject, text: step.notify_staff.text };
+    else {
+      const o = step.send_email;
+      template = o.category === 'marketing' ? withUnsubscribeFooter({ subject: o.subject, text: o.text, html: o.html }) : { subject: o.subject, text: o.text, html: o.html };
+    }
+    known = { template, used: mergeFieldsIn(template.subject, template.text, template.html) };
+    templates.set(step, known);
+  }
+  return known;
+}
+
+async function mergeValues(ctx: AppContext, trx: Db, run: StepRun, contact: Contact, used: readonly string[], links: Record<string, string>): Promise<Record<string, string>> {
   const values: Record<string, string> = {
     firstName: contact.first_name,
     lastName: contact.last_name,
@@ -123,8 +152,8 @@ async function conditionHolds(trx: Db, contact: Contact, test: Extract<Step, { t
   return (row?.granted === 1) === test.authorization.granted;
 }
 
-/** Runs one step and its effects in the caller's transaction. */
-export async function executeStep(ctx: AppContext, trx: Db, run: StepRun, contact: Contact, prepared: Prepared | null): Promise<StepOutcome> {
+/** Runs one step and its effects in the caller's transaction; its emails go to `queueMail`. */
+export async function executeStep(ctx: AppContext, trx: Db, run: StepRun, contact: Contact, prepared: Prepared | null, queueMail: QueueMail): Promise<StepOutcome> {
   const { step, definition } = run;
   const next = nextStepId(definition, step.id);
   const now = ctx.clock.now();
@@ -132,10 +161,10 @@ export async function executeStep(ctx: AppContext, trx: Db, run: StepRun, contac
     case 'send_email': {
       const o = step.send_email;
       if (!contact.email) return { next, detail: 'skipped: the contact has no email address' };
-      const template = o.category === 'marketing' ? withUnsubscribeFooter({ subject: o.subject, text: o.text, html: o.html }) : { subject: o.subject, text: o.text, html: o.html };
-      const values = await mergeValues(ctx, trx, run, contact, [template.subject, template.text, template.html], o.links ?? {});
+      const { template, used } = templateOf(step);
+      const values = await mergeValues(ctx, trx, run, contact, used, o.links ?? {});
       const message = renderTemplate(template, values);
-      const queued = await enqueueMail(ctx, trx, {
+      const queued = await queueMail({
         institutionId: run.institutionId,
         contactId: contact.id,
         category: o.category,
@@ -156,10 +185,11 @@ export async function executeStep(ctx: AppContext, trx: Db, run: StepRun, contac
     }
     case 'notify_staff': {
       const o = step.notify_staff;
-      const values = await mergeValues(ctx, trx, run, contact, [o.subject, o.text], {});
-      const message = renderTemplate({ subject: o.subject, text: o.text }, values);
+      const { template, used } = templateOf(step);
+      const values = await mergeValues(ctx, trx, run, contact, used, {});
+      const message = renderTemplate(template, values);
       // Linked to the contact, so erasing the contact removes a notice not yet sent.
-      for (const to of o.to) await enqueueMail(ctx, trx, { institutionId: run.institutionId, contactId: contact.id, category: 'transactional', template: `workflow:${run.workflowId}:${step.id}`, to, message });
+      for (const to of o.to) await queueMail({ institutionId: run.institutionId, contactId: contact.id, category: 'transactional', template: `workflow:${run.workflowId}:${step.id}`, to, message });
       return { next, detail: `${o.to.length} staff notification(s) queued` };
     }
     case 'webhook':

@@ -215,12 +215,12 @@ export const routeRules: Record<string, Rule> = {
   'GET /api/webhooks/:id/deliveries': all('webhooks.manage'),
 
   // Retention and ticketing
-  'POST /api/ticketing/orders': all('contacts.write'),
+  'POST /api/ticketing/orders': write,
   'GET /api/ticketing/orders/:id': read,
-  'POST /api/ticketing/orders/:id/payments': all('contacts.write'),
-  'POST /api/ticketing/options': all('contacts.write'),
-  'POST /api/ticketing/options/:id/confirm': all('contacts.write'),
-  'POST /api/ticketing/waitlist': all('contacts.write'),
+  'POST /api/ticketing/orders/:id/payments': write,
+  'POST /api/ticketing/options': write,
+  'POST /api/ticketing/options/:id/confirm': write,
+  'POST /api/ticketing/waitlist': write,
   'GET /api/contacts/:id/recency': read,
   'GET /api/retention/settings': all('retention.manage'),
   'PATCH /api/retention/settings': all('retention.manage'),
