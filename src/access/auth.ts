@@ -49,25 +49,35 @@ export function actorOf(userId: string): Actor {
 }
 
 /** Loads the user, role and permissions behind a credential, refusing switched-off users. */
-export async function loadAuthUser(ctx: AppContext, userId: string): Promise<{ user: AuthUser; permissions: Set<Permission> }> {
-  const row = await ctx.db
-    .selectFrom('users')
-    .leftJoin('roles', 'roles.id', 'users.role_id')
-    .select([
-      'users.id',
-      'users.institution_id',
-      'users.organization_id',
-      'users.name',
-      'users.role_id',
-      'users.platform_role',
-      'users.site_access',
-      'roles.key as role_key',
-      'roles.builtin as role_builtin',
-      'roles.permissions as role_permissions',
-    ])
-    .where('users.id', '=', userId)
-    .executeTakeFirst();
-  if (!row) throw new Problem(401, 'Your session has ended; sign in again.');
+/** The user and role columns every credential resolves to, read in the credential's own look-up. */
+const authUserColumns = [
+  'users.id',
+  'users.institution_id',
+  'users.organization_id',
+  'users.name',
+  'users.role_id',
+  'users.platform_role',
+  'users.site_access',
+  'roles.key as role_key',
+  'roles.builtin as role_builtin',
+  'roles.permissions as role_permissions',
+] as const;
+
+interface AuthUserRow {
+  id: string;
+  institution_id: string | null;
+  organization_id: string | null;
+  name: string;
+  role_id: string | null;
+  platform_role: AuthUser['platformRole'];
+  site_access: number;
+  role_key: string | null;
+  role_builtin: number | null;
+  role_permissions: string | null;
+}
+
+/** The caller and their permissions; a user whose site access is off is refused here, on every request. */
+function authUserFrom(row: AuthUserRow): { user: AuthUser; permissions: Set<Permission> } {
   if (!row.site_access) throw new Problem(403, NO_SITE_ACCESS);
   const permissions = row.platform_role
     ? new Set(platformRolePermissions[row.platform_role])
@@ -88,6 +98,12 @@ export async function loadAuthUser(ctx: AppContext, userId: string): Promise<{ u
   };
 }
 
+export async function loadAuthUser(ctx: AppContext, userId: string): Promise<{ user: AuthUser; permissions: Set<Permission> }> {
+  const row = await ctx.db.selectFrom('users').leftJoin('roles', 'roles.id', 'users.role_id').select(authUserColumns).where('users.id', '=', userId).executeTakeFirst();
+  if (!row) throw new Problem(401, 'Your session has ended; sign in again.');
+  return authUserFrom(row);
+}
+
 /** onRequest hook: resolves a session cookie or bearer token into request.auth (or null). */
 export function authResolver(ctx: AppContext) {
   return async function resolveAuth(request: FastifyRequest): Promise<void> {
@@ -97,26 +113,31 @@ export function authResolver(ctx: AppContext) {
     if (header) {
       const match = /^Bearer\s+(lt_[A-Za-z0-9_-]{20,})$/.exec(header);
       if (!match) throw new Problem(401, 'The Authorization header must be "Bearer <API token>"; create a token with `lethe token create`.');
+      // The token and its user in one look-up (every API request pays for it).
       const token = await ctx.db
         .selectFrom('api_tokens')
-        .select(['id', 'user_id', 'institution_id', 'revoked_at', 'last_used_at'])
-        .where('token_hash', '=', hashSecretToken(ctx.secrets.tokenKey, match[1]))
+        .innerJoin('users', 'users.id', 'api_tokens.user_id')
+        .leftJoin('roles', 'roles.id', 'users.role_id')
+        .select([...authUserColumns, 'api_tokens.id as token_id', 'api_tokens.institution_id as token_institution_id', 'api_tokens.revoked_at', 'api_tokens.last_used_at'])
+        .where('api_tokens.token_hash', '=', hashSecretToken(ctx.secrets.tokenKey, match[1]))
         .executeTakeFirst();
       if (!token || token.revoked_at) throw new Problem(401, 'This API token is unknown or was revoked.');
-      const { user, permissions } = await loadAuthUser(ctx, token.user_id);
+      const { user, permissions } = authUserFrom(token);
       // Writing last-use on every request would turn reads into writes; minute precision is enough.
       if (!token.last_used_at || Date.parse(now) - Date.parse(token.last_used_at) > 60_000) {
-        await ctx.db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', token.id).execute();
+        await ctx.db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', token.token_id).execute();
       }
-      request.auth = { user, permissions, institutionId: token.institution_id, actor: actorOf(user.id), via: 'token' };
+      request.auth = { user, permissions, institutionId: token.token_institution_id, actor: actorOf(user.id), via: 'token' };
       return;
     }
     const cookie = request.cookies?.[SESSION_COOKIE];
     if (!cookie) return;
     const session = await ctx.db
       .selectFrom('sessions')
-      .select(['user_id', 'expires_at'])
-      .where('id', '=', hashSecretToken(ctx.secrets.tokenKey, cookie))
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .leftJoin('roles', 'roles.id', 'users.role_id')
+      .select([...authUserColumns, 'sessions.expires_at'])
+      .where('sessions.id', '=', hashSecretToken(ctx.secrets.tokenKey, cookie))
       .executeTakeFirst();
     if (!session || session.expires_at <= now) return;
     // Signing in again over a live session starts a new one and needs no CSRF value
@@ -129,7 +150,7 @@ export function authResolver(ctx: AppContext) {
         throw new Problem(403, 'Missing or wrong X-CSRF-Token header; read it from GET /api/session and send it with every change.');
       }
     }
-    const { user, permissions } = await loadAuthUser(ctx, session.user_id);
+    const { user, permissions } = authUserFrom(session);
     let institutionId = user.institutionId;
     if (user.platformRole) {
       const named = request.headers[INSTITUTION_HEADER];
