@@ -6,11 +6,19 @@ const POOL_BYTES = 4096;
 let pool = Buffer.alloc(0);
 let poolOffset = POOL_BYTES;
 
+// Ids minted from the current time within one millisecond count up (RFC 9562's counter in the
+// 12 rand_a bits, seeded at random each millisecond), so rows written in order sort in order even
+// when many land in the same millisecond (a workflow batch's history lines).
+let lastMs = -1;
+let counter = 0;
+
 /**
  * UUIDv7: time-ordered, so new rows append to the end of primary-key indexes on both engines
- * and ids double as a stable tiebreak for cursor pagination.
+ * and ids double as a stable tiebreak for cursor pagination. Without `at`, ids of one process are
+ * strictly increasing; with it (a creation time from the injected clock) they sort by that time.
  */
-export function newId(now: number = Date.now()): string {
+export function newId(at?: number): string {
+  const now = at ?? Date.now();
   if (poolOffset + 16 > pool.length) {
     pool = randomBytes(POOL_BYTES);
     poolOffset = 0;
@@ -23,7 +31,13 @@ export function newId(now: number = Date.now()): string {
   bytes[3] = (now >>> 16) & 0xff;
   bytes[4] = (now >>> 8) & 0xff;
   bytes[5] = now & 0xff;
-  bytes[6] = (bytes[6] & 0x0f) | 0x70;
+  if (at === undefined && now === lastMs && counter < 0xfff) counter++;
+  else if (at === undefined) {
+    lastMs = now;
+    counter = ((bytes[6] & 0x07) << 8) | bytes[7]; // below 2048: room to count up within the millisecond
+  } else counter = ((bytes[6] & 0x0f) << 8) | bytes[7];
+  bytes[6] = 0x70 | (counter >> 8);
+  bytes[7] = counter & 0xff;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

@@ -1,0 +1,14 @@
+import { expect, it } from 'vitest';
+import { newId, uuidPattern } from './ids.ts';
+
+it('mints UUIDv7s that count up within a millisecond, and sort by the time they are given', () => {
+  const ids = Array.from({ length: 20_000 }, () => newId());
+  for (let i = 1; i < ids.length; i++) expect(ids[i] > ids[i - 1], `${ids[i - 1]} then ${ids[i]}`).toBe(true);
+  for (const id of ids.slice(0, 100)) {
+    expect(id).toMatch(uuidPattern);
+    expect(id[14]).toBe('7'); // version
+    expect('89ab').toContain(id[19]); // variant
+  }
+  expect(newId(Date.parse('2020-01-01')) < newId(Date.parse('2020-01-02'))).toBe(true);
+  expect(new Set(Array.from({ length: 1000 }, () => newId(0))).size).toBe(1000);
+});
