@@ -12,32 +12,45 @@ export const unlinkedContactTables = ['activity_events', 'outbox_messages', 'ide
 /** Tables whose rows carry ids and enum values only: no page rewrite is needed after erasure. */
 const piiFreeTables = new Set(['activity_events', 'bulk_job_items', 'erasure_notices']);
 
-const closures = new WeakMap<Store, Promise<string[]>>();
+export interface ForeignKey {
+  child: string;
+  column: string;
+  parent: string;
+  onDelete: 'cascade' | 'set null' | 'other';
+}
+
+const foreignKeyCache = new WeakMap<Store, Promise<ForeignKey[]>>();
+
+/** Every foreign key of the schema (its first column) with its ON DELETE action, read once per store. */
+export function foreignKeys(ctx: Pick<AppContext, 'store'>, db: Db): Promise<ForeignKey[]> {
+  let cached = foreignKeyCache.get(ctx.store);
+  if (!cached) {
+    cached = (async () => {
+      const rows = (
+        ctx.store.kind === 'sqlite'
+          ? await sql<{ child: string; column: string; parent: string; action: string }>`select m.name as child, f."from" as "column", f."table" as parent, f.on_delete as action from sqlite_master m, pragma_foreign_key_list(m.name) f where m.type = 'table'`.execute(db)
+          : await sql<{ child: string; column: string; parent: string; action: string }>`select c.conrelid::regclass::text as child, a.attname as "column", c.confrelid::regclass::text as parent, case c.confdeltype when 'c' then 'CASCADE' when 'n' then 'SET NULL' else '' end as action from pg_constraint c join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1] where c.contype = 'f'`.execute(db)
+      ).rows;
+      return rows.map((r) => ({ child: r.child, column: r.column, parent: r.parent, onDelete: r.action === 'CASCADE' ? 'cascade' : r.action === 'SET NULL' ? 'set null' : 'other' }));
+    })();
+    foreignKeyCache.set(ctx.store, cached);
+  }
+  return cached;
+}
 
 /**
  * Every table whose rows go when a contact row is deleted: the foreign-key closure under
  * `contacts` (notes, applications, project memberships… and their own children), read from the
  * schema so a table a later feature adds is covered without touching erasure.
  */
-export function cascadeTables(ctx: Pick<AppContext, 'store'>, db: Db): Promise<string[]> {
-  let cached = closures.get(ctx.store);
-  if (!cached) {
-    cached = (async () => {
-      const edges = (
-        ctx.store.kind === 'sqlite'
-          ? await sql<{ child: string; parent: string }>`select m.name as child, f."table" as parent from sqlite_master m, pragma_foreign_key_list(m.name) f where m.type = 'table' and f.on_delete = 'CASCADE'`.execute(db)
-          : await sql<{ child: string; parent: string }>`select conrelid::regclass::text as child, confrelid::regclass::text as parent from pg_constraint where contype = 'f' and confdeltype = 'c'`.execute(db)
-      ).rows;
-      const found = new Set(['contacts']);
-      for (let grew = true; grew; ) {
-        grew = false;
-        for (const e of edges) if (found.has(e.parent) && !found.has(e.child)) (found.add(e.child), (grew = true));
-      }
-      return [...found].sort();
-    })();
-    closures.set(ctx.store, cached);
+export async function cascadeTables(ctx: Pick<AppContext, 'store'>, db: Db): Promise<string[]> {
+  const edges = (await foreignKeys(ctx, db)).filter((fk) => fk.onDelete === 'cascade');
+  const found = new Set(['contacts']);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const e of edges) if (found.has(e.parent) && !found.has(e.child)) (found.add(e.child), (grew = true));
   }
-  return cached;
+  return [...found].sort();
 }
 
 /**

@@ -3,7 +3,7 @@ import type { AppContext, Db } from '../context.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import type { Contact } from '../db/schema.ts';
 import { appendAuditBatch } from '../lifecycle/audit-batch.ts';
-import { cascadeTables, unlinkedContactTables } from '../lifecycle/storage.ts';
+import { cascadeTables, foreignKeys, unlinkedContactTables } from '../lifecycle/storage.ts';
 import { destroyExportsHolding } from '../exports/exports.ts';
 import { emitContactEvents } from '../webhooks/events.ts';
 
@@ -13,35 +13,14 @@ const keptOnAnonymise = new Set(['ticket_order_contacts', 'ticket_options', 'wai
 export const ANONYMISED_FIRST_NAME = 'Anonymised';
 export const ANONYMISED_LAST_NAME = 'Contact';
 
-interface ContactLink {
-  table: string;
-  column: string;
-  /** cascade: the rows go with the contact; set null: the rows stay but lose their link (workflow runs) */
-  onDelete: 'cascade' | 'set null';
-}
-
-const links = new WeakMap<object, Promise<ContactLink[]>>();
-
 /**
- * Tables that point at contacts and what a deletion does to them, read from the schema so later
- * tables are covered. Anonymisation keeps the contact row, so it applies the same rule itself:
- * cascading rows are deleted and set-null links cut, which takes e.g. workflow runs out of the
- * stub's history as a deletion would.
+ * Tables that point at contacts and what a deletion does to them (from the schema, so later tables
+ * are covered). Anonymisation keeps the contact row, so it applies the same rule itself: cascading
+ * rows are deleted and set-null links cut, which takes e.g. workflow runs out of the stub's
+ * history as a deletion would.
  */
-function contactLinks(ctx: Pick<AppContext, 'store'>, db: Db): Promise<ContactLink[]> {
-  let found = links.get(ctx.store);
-  if (!found) {
-    found = (async () =>
-      (ctx.store.kind === 'sqlite'
-        ? await sql<{ table: string; column: string; action: string }>`select m.name as "table", f."from" as "column", f.on_delete as action from sqlite_master m, pragma_foreign_key_list(m.name) f where m.type = 'table' and f."table" = 'contacts'`.execute(db)
-        : await sql<{ table: string; column: string; action: string }>`select c.conrelid::regclass::text as "table", a.attname as "column", case c.confdeltype when 'c' then 'CASCADE' when 'n' then 'SET NULL' else '' end as action from pg_constraint c join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1] where c.contype = 'f' and c.confrelid = 'contacts'::regclass`.execute(db)
-      ).rows
-        .filter((r) => !keptOnAnonymise.has(r.table) && (r.action === 'CASCADE' || r.action === 'SET NULL'))
-        .map((r) => ({ table: r.table, column: r.column, onDelete: r.action === 'CASCADE' ? ('cascade' as const) : ('set null' as const) })))();
-    links.set(ctx.store, found);
-  }
-  return found;
-}
+const contactLinks = async (ctx: Pick<AppContext, 'store'>, db: Db) =>
+  (await foreignKeys(ctx, db)).filter((fk) => fk.parent === 'contacts' && fk.onDelete !== 'other' && !keptOnAnonymise.has(fk.child));
 
 const inChunks = async <T>(items: T[], size: number, work: (part: T[]) => Promise<unknown>) => {
   for (let i = 0; i < items.length; i += size) await work(items.slice(i, i + size));
@@ -107,8 +86,8 @@ export async function anonymiseContacts(
     await trx.deleteFrom('activity_events').where('contact_id', 'in', part).execute();
     await trx.deleteFrom('outbox_messages').where('contact_id', 'in', part).execute();
     for (const link of await contactLinks(ctx, trx)) {
-      if (link.onDelete === 'cascade') await sql`delete from ${sql.table(link.table)} where ${sql.ref(link.column)} in (${sql.join(part)})`.execute(trx);
-      else await sql`update ${sql.table(link.table)} set ${sql.ref(link.column)} = null where ${sql.ref(link.column)} in (${sql.join(part)})`.execute(trx);
+      if (link.onDelete === 'cascade') await sql`delete from ${sql.table(link.child)} where ${sql.ref(link.column)} in (${sql.join(part)})`.execute(trx);
+      else await sql`update ${sql.table(link.child)} set ${sql.ref(link.column)} = null where ${sql.ref(link.column)} in (${sql.join(part)})`.execute(trx);
     }
   });
   await destroyExportsHolding(ctx, trx, institutionId, ids);
