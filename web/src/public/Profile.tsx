@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '../api.ts';
-import { ConfirmDialog, Field, FormError, Loading, fieldError, formatDate, label } from '../components.tsx';
+import { ConfirmDialog, FormError, Loading, formatDate, label } from '../components.tsx';
 import type { OwnProfile } from '../types.ts';
+import { EmailCodeSteps } from './EmailCodeSteps.tsx';
 
 /**
  * A contact's own profile (seed 000): sign in with a code emailed to the address (or the magic
@@ -58,52 +59,18 @@ export function ProfilePage({ institution }: { institution: string }) {
 }
 
 function SignIn({ base, onSignedIn }: { base: string; onSignedIn: () => void }) {
-  const [email, setEmail] = useState('');
-  const [code, setCode] = useState('');
-  const codeInput = useRef<HTMLInputElement>(null);
-  const ask = useMutation({ mutationFn: () => api.post<{ detail: string }>(`${base}/code`, { email: email.trim() }), onSuccess: () => setTimeout(() => codeInput.current?.focus()) });
-  const open = useMutation({ mutationFn: () => api.post(`${base}/session`, { email: email.trim(), code: code.trim() }), onSuccess: onSignedIn });
-  const submitEmail = (e: FormEvent) => {
-    e.preventDefault();
-    ask.mutate();
-  };
-  const submitCode = (e: FormEvent) => {
-    e.preventDefault();
-    open.mutate();
-  };
   return (
     <>
       <h1>Your profile</h1>
-      {!ask.isSuccess ? (
-        <form className="stack" onSubmit={submitEmail} noValidate>
-          <p>Enter the email address of your profile. We will send a code there to open it; nothing else is needed.</p>
-          <Field label="Email address" error={fieldError(ask.error, 'email')}>
-            {(p) => <input {...p} type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />}
-          </Field>
-          <FormError error={ask.error} />
-          <button type="submit" className="primary" disabled={ask.isPending}>
-            Send me a code
-          </button>
-        </form>
-      ) : (
-        <form className="stack" onSubmit={submitCode} noValidate>
-          <p className="alert alert-info" role="status">
-            {ask.data.detail} The email also has a link that opens your profile directly.
-          </p>
-          <Field label="Code from the email" hint="6 digits" error={fieldError(open.error, 'code')}>
-            {(p) => <input {...p} ref={codeInput} inputMode="numeric" autoComplete="one-time-code" required value={code} onChange={(e) => setCode(e.target.value)} />}
-          </Field>
-          <FormError error={open.error} />
-          <div className="actions">
-            <button type="button" onClick={() => { ask.reset(); open.reset(); setCode(''); }}>
-              Use another address
-            </button>
-            <button type="submit" className="primary" disabled={open.isPending}>
-              Open my profile
-            </button>
-          </div>
-        </form>
-      )}
+      <EmailCodeSteps
+        intro="Enter the email address of your profile. We will send a code there to open it; nothing else is needed."
+        sentNote="The email also has a link that opens your profile directly."
+        confirmLabel="Open my profile"
+        askCode={(email) => api.post<{ detail: string }>(`${base}/code`, { email })}
+        confirmCode={(email, code) => api.post(`${base}/session`, { email, code })}
+        onConfirmed={onSignedIn}
+        allowOtherAddress
+      />
     </>
   );
 }
