@@ -1,19 +1,10 @@
 import { expect, it } from 'vitest';
-import { describeEachEngine, type Harness } from '../../test/support/harness.ts';
+import { describeEachEngine, drainJobs } from '../../test/support/harness.ts';
 import { cliActor } from '../audit/audit-log.ts';
-import { startLetheWorker } from '../jobs/registry.ts';
 import { runCli } from '../lifecycle/test-fixtures.ts';
 import { startInactiveRun } from './inactive-runs.ts';
 import { newContact, post, sale } from './test-support.ts';
 
-async function drain(h: Harness): Promise<void> {
-  const worker = startLetheWorker(h.ctx, { transport: null, pollMs: 60_000 });
-  try {
-    await worker.drain();
-  } finally {
-    await worker.stop();
-  }
-}
 
 describeEachEngine('lethe batch inactive, lethe recency rebuild, and the scheduled batch', (h) => {
   it('simulates then executes from the CLI with clear refusals and exit codes', async () => {
@@ -45,7 +36,7 @@ describeEachEngine('lethe batch inactive, lethe recency rebuild, and the schedul
     const locked = await runCli(h, ['batch', 'inactive', '--institution', slug, '--execute']);
     expect(locked.code).toBe(4);
     expect(locked.stderr).toContain('holds this institution');
-    await drain(h);
+    await drainJobs(h);
     expect((await h.request(t.admin.token, { method: 'GET', url: `/api/retention/runs/${held.id}` })).json().status).toBe('succeeded');
 
     const exec = await runCli(h, ['batch', 'inactive', '--institution', slug, '--months', '24', '--execute']);
@@ -82,16 +73,16 @@ describeEachEngine('lethe batch inactive, lethe recency rebuild, and the schedul
     expect(set.statusCode, set.body).toBe(200);
     expect(set.json()).toMatchObject({ schedule: '0 3 1 * *', inactivityMonths: 24, simulation: true });
 
-    await drain(h);
+    await drainJobs(h);
     expect((await h.request(t.admin.token, { method: 'GET', url: '/api/retention/runs' })).json().items).toEqual([]);
     h.clock.set('2026-02-01T03:00:00.000Z');
-    await drain(h);
+    await drainJobs(h);
     const runs = (await h.request(t.admin.token, { method: 'GET', url: '/api/retention/runs' })).json().items;
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ mode: 'simulation', months: 24, status: 'succeeded', cutoff: '2024-02-01T00:00:00.000Z' });
     // Not again until the next first of the month.
     h.clock.set('2026-02-20T03:00:00.000Z');
-    await drain(h);
+    await drainJobs(h);
     expect((await h.request(t.admin.token, { method: 'GET', url: '/api/retention/runs' })).json().items).toHaveLength(1);
 
     // Another tenant sees none of it.

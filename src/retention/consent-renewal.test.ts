@@ -1,17 +1,8 @@
 import { expect, it } from 'vitest';
-import { describeEachEngine, type Harness } from '../../test/support/harness.ts';
-import { startLetheWorker } from '../jobs/registry.ts';
+import { describeEachEngine, drainJobs } from '../../test/support/harness.ts';
 import { runItems } from './inactive-runs.ts';
 import { newContact, post, recencyOfContact } from './test-support.ts';
 
-async function drain(h: Harness): Promise<void> {
-  const worker = startLetheWorker(h.ctx, { transport: null, pollMs: 60_000 });
-  try {
-    await worker.drain();
-  } finally {
-    await worker.stop();
-  }
-}
 
 describeEachEngine('consent renewal (seed 004 steps)', (h) => {
   it('simulate, target contacts by recency date, email the renewal link; the click is activity and the batch spares them', async () => {
@@ -25,7 +16,7 @@ describeEachEngine('consent renewal (seed 004 steps)', (h) => {
 
     // Step 2: the batch in simulation mode with 24 months.
     const sim = await post(h, t.admin.token, '/api/retention/runs', { months: 24 }, 202);
-    await drain(h);
+    await drainJobs(h);
     expect((await runItems(h.ctx.db, sim.id)).map((i) => i.contactId).sort()).toEqual([stale, silent].sort());
 
     // Steps 1 and 4: the renewal email with its tracked link to the consent-renewal page.
@@ -36,7 +27,7 @@ describeEachEngine('consent renewal (seed 004 steps)', (h) => {
     expect(bad.json().errors[0].field).toBe('recencyBefore');
     const enrolled = await post(h, t.admin.token, '/api/retention/consent-renewal', { workflowId: wf.id, recencyBefore: '20240115' }, 200);
     expect(enrolled).toEqual({ matched: 2, enrolled: 2 });
-    await drain(h);
+    await drainJobs(h);
     const mail = await h.ctx.db.selectFrom('outbox_messages').select(['contact_id', 'text_body']).where('institution_id', '=', t.institutionId).where('contact_id', '=', stale).execute();
     expect(mail).toHaveLength(1);
     const link = /\/p\/renew\/[A-Za-z0-9_.-]+/.exec(mail[0].text_body!)![0];
@@ -48,7 +39,7 @@ describeEachEngine('consent renewal (seed 004 steps)', (h) => {
     expect(await recencyOfContact(h, t.admin.token, stale)).toMatchObject({ recency: h.clock.now().toISOString(), reason: 'link_click' });
 
     const exec = await post(h, t.admin.token, '/api/retention/runs', { months: 24, execute: true }, 202);
-    await drain(h);
+    await drainJobs(h);
     expect((await runItems(h.ctx.db, exec.id)).map((i) => i.contactId)).toEqual([silent]);
     expect((await h.request(t.admin.token, { method: 'GET', url: `/api/contacts/${stale}` })).json().firstName).toBe('Stella');
     expect((await h.request(t.admin.token, { method: 'GET', url: `/api/contacts/${fresh}` })).statusCode).toBe(200);

@@ -1,9 +1,8 @@
 import { expect, it } from 'vitest';
-import { describeEachEngine, type Harness, type SeededTenant } from '../../test/support/harness.ts';
+import { describeEachEngine, type Harness, type SeededTenant, drainJobs } from '../../test/support/harness.ts';
 import { recordActivity } from '../activity/events.ts';
 import { listAudit } from '../audit/audit-log.ts';
 import { verifyAuditLog } from '../audit/verify.ts';
-import { startLetheWorker } from '../jobs/registry.ts';
 import { JobLostError, type JobControl } from '../jobs/worker.ts';
 import { cliActor } from '../audit/audit-log.ts';
 import { Problem } from '../http/problem.ts';
@@ -11,14 +10,6 @@ import { runInactiveJob } from './inactive-job.ts';
 import { runItems, startInactiveRun } from './inactive-runs.ts';
 import { newContact, post, sale } from './test-support.ts';
 
-async function drain(h: Harness): Promise<void> {
-  const worker = startLetheWorker(h.ctx, { transport: null, pollMs: 60_000 });
-  try {
-    await worker.drain();
-  } finally {
-    await worker.stop();
-  }
-}
 
 interface World {
   t: SeededTenant;
@@ -93,7 +84,7 @@ describeEachEngine('inactive-contact batch: simulation, execution, log retention
     await expect(startInactiveRun(h.ctx, t.institutionId, { months: -3, actor: cliActor })).rejects.toMatchObject({ status: 422 });
     await expect(startInactiveRun(h.ctx, 'no-such-institution', { actor: cliActor })).rejects.toBeInstanceOf(Problem);
 
-    await drain(h);
+    await drainJobs(h);
     const done = (await h.request(t.admin.token, { method: 'GET', url: `/api/retention/runs/${sim.id}` })).json();
     expect(done.status).toBe('succeeded');
     expect(done.report.totals).toEqual({ prospectsToDelete: 1, customersToAnonymise: 2, beneficiaryNamesToAnonymise: 1 });
@@ -133,7 +124,7 @@ describeEachEngine('inactive-contact batch: simulation, execution, log retention
 
     // Execution the same day touches exactly the contacts the simulation named.
     const exec = await post(h, t.admin.token, '/api/retention/runs', { execute: true }, 202);
-    await drain(h);
+    await drainJobs(h);
     const executed = (await h.request(t.admin.token, { method: 'GET', url: `/api/retention/runs/${exec.id}` })).json();
     expect(executed.status).toBe('succeeded');
     expect(executed.report.executed).toEqual({ deleted: 1, anonymised: 2, skippedActive: 0, beneficiaryNamesAnonymised: 1 });
@@ -178,16 +169,16 @@ describeEachEngine('inactive-contact batch: simulation, execution, log retention
 
     // Idempotent: running again finds nobody new.
     const again = await post(h, t.admin.token, '/api/retention/runs', { execute: true }, 202);
-    await drain(h);
+    await drainJobs(h);
     const rerun = (await h.request(t.admin.token, { method: 'GET', url: `/api/retention/runs/${again.id}` })).json();
     expect(rerun.report.totals).toEqual({ prospectsToDelete: 0, customersToAnonymise: 0, beneficiaryNamesToAnonymise: 0 });
     expect((await verifyAuditLog(h.ctx.db)).ok).toBe(true);
 
     // After the log-retention period the scheduled job destroys the key and purges old entries; the chain still verifies.
     h.clock.set('2027-01-16T03:00:00.000Z');
-    await drain(h);
+    await drainJobs(h);
     h.clock.set('2027-01-17T03:00:00.000Z');
-    await drain(h);
+    await drainJobs(h);
     const later = await signIn(h, email, 'support passphrase 123');
     const gone = await later.request({ method: 'GET', url: `/api/retention/support/contacts/${w.buyer}/history`, headers });
     expect([404, 410]).toContain(gone.statusCode);

@@ -12,6 +12,7 @@ import type { AppContext } from '../../src/context.ts';
 import { openPostgres, openSqlite, type EngineKind, type Store } from '../../src/db/connect.ts';
 import { openContext } from '../../src/runtime.ts';
 import { buildApp, type App } from '../../src/http/app.ts';
+import { startLetheWorker } from '../../src/jobs/registry.ts';
 import { createInstitution, type CreatedInstitution } from '../../src/access/institutions.ts';
 import { issueApiToken } from '../../src/access/api-tokens.ts';
 import { systemActor } from '../../src/audit/audit-log.ts';
@@ -182,5 +183,15 @@ export function describeEachEngine(title: string, body: (h: Harness) => void): v
       afterAll(() => h.stop());
       body(h);
     });
+  }
+}
+
+/** Runs the background worker (no mail transport) until no job is due, then stops it. */
+export async function drainJobs(h: Harness): Promise<void> {
+  const worker = startLetheWorker(h.ctx, { transport: null, pollMs: 60_000 });
+  try {
+    await worker.drain();
+  } finally {
+    await worker.stop();
   }
 }

@@ -1,22 +1,13 @@
 import { expect, it } from 'vitest';
-import { describeEachEngine, type Harness, type SeededTenant } from '../../../test/support/harness.ts';
+import { describeEachEngine, type Harness, type SeededTenant, drainJobs } from '../../../test/support/harness.ts';
 import { contactsApi } from '../../../test/support/contacts.ts';
 import { listAudit } from '../../audit/audit-log.ts';
 import { verifyAuditLog } from '../../audit/verify.ts';
-import { startLetheWorker } from '../../jobs/registry.ts';
 import { JobLostError } from '../../jobs/worker.ts';
 import { claimNextJob } from '../../jobs/queue.ts';
 import { ensureEmployer } from '../test-fixtures.ts';
 import { BULK_JOB_KIND, runBulkJob, startBulkJob } from './bulk-job.ts';
 
-async function drain(h: Harness): Promise<void> {
-  const worker = startLetheWorker(h.ctx, { transport: null, pollMs: 60_000 });
-  try {
-    await worker.drain();
-  } finally {
-    await worker.stop();
-  }
-}
 
 async function people(h: Harness, t: SeededTenant, n: number, extra: Record<string, unknown> = {}): Promise<string[]> {
   const api = contactsApi(h, t.admin.token);
@@ -47,7 +38,7 @@ describeEachEngine('bulk update of a filtered set', (h) => {
     expect(started.statusCode, started.body).toBe(202);
     const { jobId } = started.json();
     expect((await api.get(`/api/jobs/${jobId}`))).toMatchObject({ status: 'queued', progress: { done: 0, total: 5 } });
-    await drain(h);
+    await drainJobs(h);
     const job = await api.get(`/api/jobs/${jobId}`);
     expect(job).toMatchObject({ status: 'succeeded', progress: { done: 5, total: 5, percent: 100 }, result: { action: 'update', total: 5, changed: 5, unchanged: 0, refused: 0 } });
 
@@ -64,7 +55,7 @@ describeEachEngine('bulk update of a filtered set', (h) => {
 
     // Running the same update again changes nothing and says so.
     const again = (await api.call('POST', '/api/contacts/bulk', body)).json();
-    await drain(h);
+    await drainJobs(h);
     expect((await api.get(`/api/jobs/${again.jobId}`)).result).toMatchObject({ changed: 0, unchanged: 5 });
   });
 
@@ -76,7 +67,7 @@ describeEachEngine('bulk update of a filtered set', (h) => {
     const run = async (filter: object, action: object) => {
       const res = await api.call('POST', '/api/contacts/bulk', { filter, action });
       expect(res.statusCode, res.body).toBe(202);
-      await drain(h);
+      await drainJobs(h);
       return (await api.get(`/api/jobs/${res.json().jobId}`)).result;
     };
 
@@ -102,7 +93,7 @@ describeEachEngine('bulk update of a filtered set', (h) => {
     const moving = await people(h, t, 3, { employerId: acme });
     const res = await api.call('POST', '/api/contacts/bulk', { filter: { employerId: acme }, action: { action: 'update', employerId: globex }, expectedCount: 3 });
     expect(res.statusCode, res.body).toBe(202);
-    await drain(h);
+    await drainJobs(h);
     expect((await api.get(`/api/jobs/${res.json().jobId}`)).result).toMatchObject({ changed: 3 });
     expect((await api.get(`/api/employers/${globex}/contacts`)).items.map((c: { id: string }) => c.id).sort()).toEqual([...moving].sort());
     expect((await api.get(`/api/employers/${acme}/contacts?status=former`)).items.map((c: { id: string }) => c.id).sort()).toEqual([...moving].sort());
@@ -139,7 +130,7 @@ describeEachEngine('bulk update of a filtered set', (h) => {
 
     // The lease runs out; the next worker picks the job up from its checkpoint.
     await h.ctx.db.updateTable('jobs').set({ lease_expires_at: new Date(h.clock.now().getTime() - 1).toISOString() }).where('id', '=', job.id).execute();
-    await drain(h);
+    await drainJobs(h);
     expect(await api.get(`/api/jobs/${job.id}`)).toMatchObject({ status: 'succeeded', attempts: 2, result: { total: 7, changed: 7, unchanged: 0 } });
     const entries = await listAudit(h.ctx, { institutionId: t.institutionId, action: 'contact.bulk_update', limit: 50 });
     expect(entries.map((e) => (e as { targetId: string }).targetId).sort()).toEqual([...ids].sort());
