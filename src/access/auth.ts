@@ -6,6 +6,7 @@ import { recordAudit, type Actor } from '../audit/audit-log.ts';
 import { forbidden, NO_SITE_ACCESS, Problem } from '../http/problem.ts';
 import { permissionsOfRole, platformRolePermissions, type Permission } from './permissions.ts';
 import { csrfTokenFor, hashSecretToken } from './secret-tokens.ts';
+import { compiledOnce } from '../db/compiled-once.ts';
 
 export const SESSION_COOKIE = 'lethe_session';
 export const INSTITUTION_HEADER = 'x-lethe-institution';
@@ -104,6 +105,24 @@ export async function loadAuthUser(ctx: AppContext, userId: string): Promise<{ u
   return authUserFrom(row);
 }
 
+// Every API request runs one of these two look-ups: they are compiled once.
+const tokenAndUser = compiledOnce((db, p: { tokenHash: string }) =>
+  db
+    .selectFrom('api_tokens')
+    .innerJoin('users', 'users.id', 'api_tokens.user_id')
+    .leftJoin('roles', 'roles.id', 'users.role_id')
+    .select([...authUserColumns, 'api_tokens.id as token_id', 'api_tokens.institution_id as token_institution_id', 'api_tokens.revoked_at', 'api_tokens.last_used_at'])
+    .where('api_tokens.token_hash', '=', p.tokenHash),
+);
+const sessionAndUser = compiledOnce((db, p: { sessionHash: string }) =>
+  db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .leftJoin('roles', 'roles.id', 'users.role_id')
+    .select([...authUserColumns, 'sessions.expires_at'])
+    .where('sessions.id', '=', p.sessionHash),
+);
+
 /** onRequest hook: resolves a session cookie or bearer token into request.auth (or null). */
 export function authResolver(ctx: AppContext) {
   return async function resolveAuth(request: FastifyRequest): Promise<void> {
@@ -114,13 +133,7 @@ export function authResolver(ctx: AppContext) {
       const match = /^Bearer\s+(lt_[A-Za-z0-9_-]{20,})$/.exec(header);
       if (!match) throw new Problem(401, 'The Authorization header must be "Bearer <API token>"; create a token with `lethe token create`.');
       // The token and its user in one look-up (every API request pays for it).
-      const token = await ctx.db
-        .selectFrom('api_tokens')
-        .innerJoin('users', 'users.id', 'api_tokens.user_id')
-        .leftJoin('roles', 'roles.id', 'users.role_id')
-        .select([...authUserColumns, 'api_tokens.id as token_id', 'api_tokens.institution_id as token_institution_id', 'api_tokens.revoked_at', 'api_tokens.last_used_at'])
-        .where('api_tokens.token_hash', '=', hashSecretToken(ctx.secrets.tokenKey, match[1]))
-        .executeTakeFirst();
+      const token = await tokenAndUser.executeTakeFirst(ctx.db, { tokenHash: hashSecretToken(ctx.secrets.tokenKey, match[1]) });
       if (!token || token.revoked_at) throw new Problem(401, 'This API token is unknown or was revoked.');
       const { user, permissions } = authUserFrom(token);
       // Writing last-use on every request would turn reads into writes; minute precision is enough.
@@ -132,13 +145,7 @@ export function authResolver(ctx: AppContext) {
     }
     const cookie = request.cookies?.[SESSION_COOKIE];
     if (!cookie) return;
-    const session = await ctx.db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .leftJoin('roles', 'roles.id', 'users.role_id')
-      .select([...authUserColumns, 'sessions.expires_at'])
-      .where('sessions.id', '=', hashSecretToken(ctx.secrets.tokenKey, cookie))
-      .executeTakeFirst();
+    const session = await sessionAndUser.executeTakeFirst(ctx.db, { sessionHash: hashSecretToken(ctx.secrets.tokenKey, cookie) });
     if (!session || session.expires_at <= now) return;
     // Signing in again over a live session starts a new one and needs no CSRF value
     // (the credentials themselves are what a forged request cannot supply).

@@ -2,14 +2,18 @@ import type { z } from 'zod';
 import { PostgresAdapter } from 'kysely';
 import type { Db } from '../context.ts';
 import { notFound } from '../http/problem.ts';
+import { compiledOnce } from '../db/compiled-once.ts';
 
 /**
  * An institution's settings are one JSON document; each domain owns one key and the zod schema
  * for it (intake: "intake", lifecycle: "lifecycle"…), so a domain adds settings without touching
  * the others. A stored value that no longer fits its schema falls back to the schema's defaults.
  */
+// Read by most requests (rules, regions, policies): compiled once.
+const settingsOf = compiledOnce((db, p: { institutionId: string }) => db.selectFrom('institutions').select('settings').where('id', '=', p.institutionId));
+
 export async function readSetting<S extends z.ZodType>(db: Db, institutionId: string, key: string, schema: S): Promise<z.infer<S>> {
-  const row = await db.selectFrom('institutions').select('settings').where('id', '=', institutionId).executeTakeFirst();
+  const row = await settingsOf.executeTakeFirst(db, { institutionId });
   if (!row) throw notFound('Institution');
   const all = JSON.parse(row.settings || '{}') as Record<string, unknown>;
   const parsed = schema.safeParse(all[key] ?? {});

@@ -1,4 +1,5 @@
 import type { Db } from '../context.ts';
+import { insertRow } from '../db/compiled-once.ts';
 import { enrollOnActivity } from '../workflows/triggers.ts';
 import { noteActivityRecency } from '../retention/recency-store.ts';
 
@@ -37,23 +38,25 @@ export interface ActivityInput {
   data?: Record<string, unknown>;
 }
 
+function activityRow(e: ActivityInput) {
+  return {
+    institution_id: e.institutionId,
+    contact_id: e.contactId,
+    organization_id: e.organizationId,
+    actor_user_id: e.actorUserId,
+    type: e.type,
+    occurred_at: e.occurredAt,
+    data: e.data ? JSON.stringify(e.data) : null,
+  };
+}
+
 export async function recordActivity(db: Db, events: ActivityInput | ActivityInput[]): Promise<void> {
   const list = Array.isArray(events) ? events : [events];
   if (list.length === 0) return;
-  await db
-    .insertInto('activity_events')
-    .values(
-      list.map((e) => ({
-        institution_id: e.institutionId,
-        contact_id: e.contactId,
-        organization_id: e.organizationId,
-        actor_user_id: e.actorUserId,
-        type: e.type,
-        occurred_at: e.occurredAt,
-        data: e.data ? JSON.stringify(e.data) : null,
-      })),
-    )
-    .execute();
+  const rows = list.map(activityRow);
+  // Most writes record one event: that insert is compiled once.
+  if (rows.length === 1) await insertRow(db, 'activity_events', rows[0]);
+  else await db.insertInto('activity_events').values(rows).execute();
   // Workflow triggers (contact created, consent or attribute changed) enroll in the same transaction.
   await enrollOnActivity(db, list);
   // Seed 004: link clicks, criterion and authorization changes move the contact's recency, in the same transaction.

@@ -4,6 +4,7 @@ import type { AuditLogTable } from '../db/schema.ts';
 import type { Selectable } from 'kysely';
 import { open, seal } from '../security/aead.ts';
 import { dataKeyFor, existingDataKey } from './data-keys.ts';
+import { compiledOnce } from '../db/compiled-once.ts';
 
 export const GENESIS = 'genesis';
 
@@ -73,10 +74,7 @@ export async function recordAudit(deps: AuditDeps, db: Db, input: AuditInput): P
   };
 
   // The head row is the lock that serialises appends to one chain across processes.
-  const readHead = () => {
-    const query = db.selectFrom('audit_chain_heads').selectAll().where('chain', '=', chain);
-    return (deps.store.kind === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
-  };
+  const readHead = () => (deps.store.kind === 'postgres' ? chainHeadForUpdate : chainHead).executeTakeFirst(db, { chain });
   let head = await readHead();
   if (!head) {
     await db
@@ -103,13 +101,36 @@ export async function recordAudit(deps: AuditDeps, db: Db, input: AuditInput): P
     prev_hash: head.last_hash,
   };
   const hash = entryHash(fields);
-  const inserted = await db.insertInto('audit_log').values({ ...fields, hash }).returning('seq').executeTakeFirstOrThrow();
-  await db
-    .updateTable('audit_chain_heads')
-    .set({ last_seq: Number(inserted.seq), last_hash: hash })
-    .where('chain', '=', chain)
-    .execute();
+  const inserted = (await appendEntry.executeTakeFirst(db, { ...fields, hash }))!;
+  await moveChainHead.execute(db, { chain, last_seq: Number(inserted.seq), last_hash: hash });
 }
+
+const chainHead = compiledOnce((db, p: { chain: string }) => db.selectFrom('audit_chain_heads').selectAll().where('chain', '=', p.chain));
+const chainHeadForUpdate = compiledOnce((db, p: { chain: string }) => db.selectFrom('audit_chain_heads').selectAll().where('chain', '=', p.chain).forUpdate());
+const appendEntry = compiledOnce((db, p: HashedFields & { hash: string }) =>
+  db
+    .insertInto('audit_log')
+    .values({
+      chain: p.chain,
+      institution_id: p.institution_id,
+      actor_user_id: p.actor_user_id,
+      actor_label: p.actor_label,
+      action: p.action,
+      target_type: p.target_type,
+      target_id: p.target_id,
+      subject_id: p.subject_id,
+      before_enc: p.before_enc,
+      after_enc: p.after_enc,
+      meta: p.meta,
+      occurred_at: p.occurred_at,
+      prev_hash: p.prev_hash,
+      hash: p.hash,
+    })
+    .returning('seq'),
+);
+const moveChainHead = compiledOnce((db, p: { chain: string; last_seq: number; last_hash: string }) =>
+  db.updateTable('audit_chain_heads').set({ last_seq: p.last_seq, last_hash: p.last_hash }).where('chain', '=', p.chain),
+);
 
 export interface AuditEntryView {
   seq: number;

@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../context.ts';
 import { open, seal } from '../security/aead.ts';
+import { compiledOnce } from '../db/compiled-once.ts';
+
+const storedKey = compiledOnce((db, p: { subjectId: string }) => db.selectFrom('data_keys').select('wrapped_key').where('subject_id', '=', p.subjectId));
+const insertKey = compiledOnce((db, p: { subjectId: string; institutionId: string | null; wrappedKey: string; now: string }) =>
+  db
+    .insertInto('data_keys')
+    .values({ subject_id: p.subjectId, institution_id: p.institutionId, wrapped_key: p.wrappedKey, created_at: p.now })
+    .onConflict((oc) => oc.column('subject_id').doNothing()),
+);
 
 /**
  * One data key per subject (contact or user). PII written to the audit log is sealed with it;
@@ -16,23 +25,18 @@ export async function dataKeyFor(
   opts: { fresh?: boolean } = {},
 ): Promise<Buffer> {
   if (!opts.fresh) {
-    const existing = await db.selectFrom('data_keys').select('wrapped_key').where('subject_id', '=', subjectId).executeTakeFirst();
-    if (existing) return open(masterKey, existing.wrapped_key, subjectId);
+    const existing = await existingDataKey(db, masterKey, subjectId);
+    if (existing) return existing;
   }
   const key = randomBytes(32);
-  const inserted = await db
-    .insertInto('data_keys')
-    .values({ subject_id: subjectId, institution_id: institutionId, wrapped_key: seal(masterKey, key, subjectId), created_at: now })
-    .onConflict((oc) => oc.column('subject_id').doNothing())
-    .executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return key;
+  const inserted = await insertKey.execute(db, { subjectId, institutionId, wrappedKey: seal(masterKey, key, subjectId), now });
+  if (Number(inserted.numAffectedRows ?? 0) === 1) return key;
   // Another writer won the race; the stored key is the one to use.
-  const stored = await db.selectFrom('data_keys').select('wrapped_key').where('subject_id', '=', subjectId).executeTakeFirstOrThrow();
-  return open(masterKey, stored.wrapped_key, subjectId);
+  return (await existingDataKey(db, masterKey, subjectId))!;
 }
 
 export async function existingDataKey(db: Db, masterKey: Buffer, subjectId: string): Promise<Buffer | null> {
-  const row = await db.selectFrom('data_keys').select('wrapped_key').where('subject_id', '=', subjectId).executeTakeFirst();
+  const row = await storedKey.executeTakeFirst(db, { subjectId });
   return row ? open(masterKey, row.wrapped_key, subjectId) : null;
 }
 

@@ -22,6 +22,7 @@ import type { Viewer } from './visibility.ts';
 import { readIntakeSettings } from '../intake/settings.ts';
 import type { CountryCode } from 'libphonenumber-js/max';
 import { refuseFrozenEdit } from '../lifecycle/freeze.ts';
+import { insertRow } from '../db/compiled-once.ts';
 
 /** Who writes: what the contact service needs from a signed-in user, an API token or a job. */
 export interface Caller {
@@ -240,7 +241,7 @@ export async function createContactIn(
     created_at: at,
     updated_at: at,
   };
-  await trx.insertInto('contacts').values(row).execute();
+  await insertRow(trx, 'contacts', row);
   if (row.employer_id) await moveEmployment(trx, institutionId, row.id, row.employer_id, at);
   const attributeChanges = await applyAttributes(trx, institutionId, row.id, attributes, true);
   const consent = await applyAuthorizations(trx, institutionId, row.id, input.authorizations, at, true);

@@ -85,6 +85,21 @@ export type ParsedPhone = { e164: string } | { error: 'invalid' | 'extension' };
  */
 export function parsePhone(raw: string, defaultRegion: CountryCode = 'US'): ParsedPhone {
   if (raw.length > MAX_PHONE_INPUT) return { error: 'invalid' };
+  const key = `${defaultRegion} ${raw}`;
+  const known = recentlyParsed.get(key);
+  if (known) return known;
+  const result = Object.freeze(parseWithMetadata(raw, defaultRegion));
+  if (recentlyParsed.size >= RECENT_PHONES) recentlyParsed.clear();
+  recentlyParsed.set(key, result);
+  return result;
+}
+
+// One write parses its number twice (duplicate matching, then the stored form), and parsing with
+// the full metadata is one of the dearer steps of a create: the second parse is answered from here.
+const RECENT_PHONES = 256;
+const recentlyParsed = new Map<string, ParsedPhone>();
+
+function parseWithMetadata(raw: string, defaultRegion: CountryCode): ParsedPhone {
   const parsed = parsePhoneNumberFromString(raw.trim(), defaultRegion);
   if (!parsed || !parsed.isValid()) return { error: 'invalid' };
   if (parsed.ext) return { error: 'extension' };

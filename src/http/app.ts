@@ -1,7 +1,6 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
@@ -16,7 +15,7 @@ import type { AppContext } from '../context.ts';
 import { authResolver } from '../access/auth.ts';
 import { TooManyRequests } from '../security/rate-limits.ts';
 import { Problem } from './problem.ts';
-import { securityHeaders } from '../security/security-headers.ts';
+import { sendSecurityHeaders } from '../security/security-headers.ts';
 import { guardJsonBodies, refuseNulInUrl } from '../security/json-body-guard.ts';
 import { registerDomainRoutes } from './routes.ts';
 
@@ -94,7 +93,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     reply.code(404).type('application/problem+json').send(new Problem(404, `No route ${request.method} ${request.url.split('?')[0]}.`).toBody());
   });
 
-  await app.register(helmet, securityHeaders);
+  sendSecurityHeaders(app);
   await app.register(cookie);
   await app.register(rateLimit, {
     global: false,

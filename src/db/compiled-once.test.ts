@@ -1,0 +1,49 @@
+import { expect, it } from 'vitest';
+import { describeEachEngine } from '../../test/support/harness.ts';
+import { sql } from 'kysely';
+import { compiledOnce, insertRow } from './compiled-once.ts';
+
+describeEachEngine('compiledOnce', (h) => {
+  it('builds a query once and runs it with each call’s values, in and out of transactions', async () => {
+    let builds = 0;
+    const insertHead = compiledOnce((db, p: { chain: string; seq: number; hash: string }) => {
+      builds++;
+      return db.insertInto('audit_chain_heads').values({ chain: p.chain, last_seq: p.seq, last_hash: p.hash, anchor_hash: p.hash });
+    });
+    const headOf = compiledOnce((db, p: { chain: string }) => db.selectFrom('audit_chain_heads').select(['last_seq', 'last_hash']).where('chain', '=', p.chain));
+
+    await insertHead.execute(h.ctx.db, { chain: 'compiled-a', seq: 1, hash: 'h-a' });
+    await h.ctx.db.transaction().execute(async (trx) => {
+      const written = await insertHead.execute(trx, { chain: 'compiled-b', seq: 2, hash: 'h-b' });
+      expect(Number(written.numAffectedRows)).toBe(1);
+      expect(await headOf.executeTakeFirst(trx, { chain: 'compiled-b' })).toEqual({ last_seq: 2, last_hash: 'h-b' });
+    });
+    expect(builds).toBe(1);
+    expect(await headOf.executeTakeFirst(h.ctx.db, { chain: 'compiled-a' })).toEqual({ last_seq: 1, last_hash: 'h-a' });
+    expect(await headOf.executeTakeFirst(h.ctx.db, { chain: 'nobody' })).toBeUndefined();
+    expect((await headOf.execute(h.ctx.db, { chain: 'compiled-b' })).rows).toHaveLength(1);
+  });
+
+  it('refuses a run that leaves a value out instead of binding a NULL', async () => {
+    const headOf = compiledOnce((db, p: { chain: string }) => db.selectFrom('audit_chain_heads').select('last_seq').where('chain', '=', p.chain));
+    await expect(headOf.executeTakeFirst(h.ctx.db, {} as { chain: string })).rejects.toThrow('no value for "chain"');
+  });
+
+  it('insertRow binds each row of one shape to the same INSERT, and builds other shapes as usual', async () => {
+    const head = (chain: string) => h.ctx.db.selectFrom('audit_chain_heads').selectAll().where('chain', '=', chain).executeTakeFirst();
+    await insertRow(h.ctx.db, 'audit_chain_heads', { chain: 'row-1', last_seq: 1, last_hash: 'x1', anchor_hash: 'a1' });
+    await h.ctx.db.transaction().execute((trx) => insertRow(trx, 'audit_chain_heads', { chain: 'row-2', last_seq: 2, last_hash: 'x2', anchor_hash: 'a2' }));
+    // Same columns in another order: a shape of its own, values still land in their columns.
+    await insertRow(h.ctx.db, 'audit_chain_heads', { last_hash: 'x3', anchor_hash: 'a3', last_seq: 3, chain: 'row-3' });
+    // An undefined value and an SQL expression cannot be re-bound: built as usual.
+    await insertRow(h.ctx.db, 'data_keys', { subject_id: 'row-4', institution_id: undefined, wrapped_key: 'k4', created_at: '2026-11-24T00:00:00.000Z' });
+    await insertRow(h.ctx.db, 'audit_chain_heads', { chain: 'row-5', last_seq: 5, last_hash: sql<string>`'x' || '5'` as unknown as string, anchor_hash: 'a5' });
+    await insertRow(h.ctx.db, 'audit_chain_heads', { chain: 'row-6', last_seq: 6, last_hash: 'x6', anchor_hash: 'a6' });
+    expect(await head('row-1')).toMatchObject({ last_seq: 1, last_hash: 'x1', anchor_hash: 'a1' });
+    expect(await head('row-2')).toMatchObject({ last_seq: 2, last_hash: 'x2', anchor_hash: 'a2' });
+    expect(await head('row-3')).toMatchObject({ last_seq: 3, last_hash: 'x3', anchor_hash: 'a3' });
+    expect(await h.ctx.db.selectFrom('data_keys').selectAll().where('subject_id', '=', 'row-4').executeTakeFirst()).toMatchObject({ institution_id: null, wrapped_key: 'k4' });
+    expect(await head('row-5')).toMatchObject({ last_seq: 5, last_hash: 'x5', anchor_hash: 'a5' });
+    expect(await head('row-6')).toMatchObject({ last_seq: 6, last_hash: 'x6', anchor_hash: 'a6' });
+  });
+});
