@@ -19,12 +19,14 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_APPLY_CONNECTIONS ?? 100);
 /** Offered load of the figure: each of the 100 connections sends one application per second. */
 const RATE = Number(process.env.BENCH_APPLY_RATE ?? CONCURRENCY);
+/** Sent at the same rate before the measured seconds and not counted: steady state is what the figure is about. */
+const WARMUP_SECONDS = Number(process.env.BENCH_APPLY_WARMUP_SECONDS ?? 3);
 
 type Load = { ok: number; failed: number; rps: number; p50: number; p99: number };
 
 /** `rate` 0: closed loop (every connection sends again as soon as it is answered), which measures saturation. */
 async function load(url: string, rate: number): Promise<Load> {
-  const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.resolve('bench/apply-loadgen.mjs'), url, String(SECONDS), String(CONCURRENCY), String(rate)]);
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.resolve('bench/apply-loadgen.mjs'), url, String(SECONDS), String(CONCURRENCY), String(rate), String(WARMUP_SECONDS)]);
   if (stderr) process.stderr.write(stderr);
   return JSON.parse(stdout) as Load;
 }
@@ -78,6 +80,7 @@ export async function run(): Promise<BenchFigure[]> {
         connections: CONCURRENCY,
         offeredPerSecond: RATE,
         seconds: SECONDS,
+        warmupSeconds: WARMUP_SECONDS,
         rps: round(lethe.paced.rps),
         p50_ms: round(lethe.paced.p50),
         baseline_p50_ms: round(baseline.paced.p50),

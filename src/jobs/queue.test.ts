@@ -26,6 +26,24 @@ describeEachEngine('job queue', (h) => {
     expect((await h.request(t.admin.token, { method: 'GET', url: `/api/jobs/not-a-uuid` })).json()).toMatchObject({ status: 400, errors: [{ field: 'params.id' }] });
   });
 
+  it('lists a full page of the jobs the caller may see, however many newer ones it may not', async () => {
+    const t = await h.tenant();
+    const staff = await h.user(t, 'staff');
+    const at = (minute: number) => new Date(Date.parse('2026-11-01T00:00:00.000Z') + minute * 60_000).toISOString();
+    // Three archive jobs staff may see, then more expunge jobs they may not than one page holds.
+    for (let i = 0; i < 3; i++) await enqueueJob(h.ctx.db, at(i), { institutionId: t.institutionId, kind: 'lifecycle.bulk', payload: { input: { action: 'archive' } } });
+    for (let i = 0; i < 250; i++) await enqueueJob(h.ctx.db, at(10 + i), { institutionId: t.institutionId, kind: 'lifecycle.bulk', payload: { input: { action: 'expunge' } } });
+    const page = await h.request(staff.token, { method: 'GET', url: '/api/jobs?limit=2' });
+    expect(page.statusCode).toBe(200);
+    expect(page.json().items.map((j: { createdAt: string }) => j.createdAt)).toEqual([at(2), at(1)]);
+    const all = await h.request(staff.token, { method: 'GET', url: '/api/jobs?limit=50' });
+    expect(all.json().items).toHaveLength(3);
+    // An administrator sees the newest 50 of them all.
+    const admin = await h.request(t.admin.token, { method: 'GET', url: '/api/jobs?limit=50' });
+    expect(admin.json().items).toHaveLength(50);
+    expect(admin.json().items[0].createdAt).toBe(at(259));
+  });
+
   it('a drain-only worker (lethe worker --once) runs every job, follow-ups included, with no loop of its own competing', async () => {
     const t = await h.tenant();
     const ran: number[] = [];

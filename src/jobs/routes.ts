@@ -40,6 +40,8 @@ export function toJobView(row: JobRow): z.infer<typeof jobView> {
 
 const idParams = z.object({ id: z.uuid({ message: 'must be a job id' }) });
 
+const JOB_BATCH = 200;
+
 export async function jobRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/jobs',
@@ -53,11 +55,25 @@ export async function jobRoutes(app: App, ctx: AppContext): Promise<void> {
       },
     },
     async (request) => {
-      let q = ctx.db.selectFrom('jobs').selectAll().where('institution_id', '=', tenantOf(request));
-      if (request.query.kind) q = q.where('kind', '=', request.query.kind);
-      const rows = await q.orderBy('created_at', 'desc').limit(request.query.limit).execute();
       const held = requireAuth(request).permissions;
-      return { items: rows.filter((row) => mayHandleJob(held, row)).map(toJobView) };
+      const { kind, limit } = request.query;
+      // Which jobs a caller may see depends on each job's kind (and a bulk job's action), so the
+      // page is filled batch by batch, newest first, until it holds `limit` of them.
+      const items: JobRow[] = [];
+      let before: { created_at: string; id: string } | null = null;
+      for (;;) {
+        let q = ctx.db.selectFrom('jobs').selectAll().where('institution_id', '=', tenantOf(request));
+        if (kind) q = q.where('kind', '=', kind);
+        if (before) {
+          const { created_at, id } = before;
+          q = q.where((eb) => eb.or([eb('created_at', '<', created_at), eb.and([eb('created_at', '=', created_at), eb('id', '<', id)])]));
+        }
+        const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(JOB_BATCH).execute();
+        items.push(...rows.filter((row) => mayHandleJob(held, row)).slice(0, limit - items.length));
+        if (items.length === limit || rows.length < JOB_BATCH) break;
+        before = rows[rows.length - 1];
+      }
+      return { items: items.map(toJobView) };
     },
   );
   app.get(
