@@ -193,7 +193,11 @@ async function auditPlatformReach(ctx: AppContext, request: FastifyRequest, auth
   });
 }
 
-/** preHandler for tenant routes: the caller must hold every listed permission and act in an institution. */
+/**
+ * A route's preValidation for tenant routes: the caller must hold every listed permission and act
+ * in an institution. It runs before the body and parameters are validated, so a caller who may not
+ * use a route learns nothing from it (401/403, never a 400 describing the expected input).
+ */
 export function requirePermission(ctx: AppContext, ...needed: Permission[]) {
   return async function checkPermission(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const auth = requireAuth(request);
@@ -203,7 +207,7 @@ export function requirePermission(ctx: AppContext, ...needed: Permission[]) {
   };
 }
 
-/** preHandler for tenant reads open to several roles: the caller needs at least one of the permissions. */
+/** preValidation for tenant reads open to several roles: the caller needs at least one of the permissions. */
 export function requireAnyPermission(ctx: AppContext, ...anyOf: Permission[]) {
   return async function checkAnyPermission(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const auth = requireAuth(request);

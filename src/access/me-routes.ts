@@ -29,14 +29,14 @@ export async function meRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.get(
     '/api/me',
-    { preHandler: requireAccountSelf, schema: { tags, summary: 'Your own account', response: { 200: meView } } },
+    { preValidation: requireAccountSelf, schema: { tags, summary: 'Your own account', response: { 200: meView } } },
     async (request) => describeMe(request),
   );
 
   app.patch(
     '/api/me',
     {
-      preHandler: requireAccountSelf,
+      preValidation: requireAccountSelf,
       // A session holder could otherwise guess the current password here at full speed.
       config: {
         rateLimit: { max: ctx.config.loginRateLimit, timeWindow: 60_000, hook: 'preHandler', keyGenerator: (r) => `me:${r.auth?.user.id ?? r.ip}` },

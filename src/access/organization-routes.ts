@@ -24,26 +24,26 @@ export async function organizationRoutes(app: App, ctx: AppContext): Promise<voi
 
   app.get(
     '/api/institution',
-    { preHandler: requirePermission(ctx), schema: { tags, summary: 'Your institution with its organizations', response: { 200: institutionView } } },
+    { preValidation: requirePermission(ctx), schema: { tags, summary: 'Your institution with its organizations', response: { 200: institutionView } } },
     async (request) => describeInstitution(ctx.db, tenantOf(request)),
   );
 
   app.get(
     '/api/organizations',
-    { preHandler: canRead, schema: { tags, summary: "The institution's organizations", response: { 200: z.object({ items: z.array(organizationView) }) } } },
+    { preValidation: canRead, schema: { tags, summary: "The institution's organizations", response: { 200: z.object({ items: z.array(organizationView) }) } } },
     async (request) => ({ items: await listOrganizations(ctx.db, tenantOf(request)) }),
   );
 
   app.get(
     '/api/organizations/:id',
-    { preHandler: canRead, schema: { tags, summary: 'One organization', params: idParams, response: { 200: organizationView } } },
+    { preValidation: canRead, schema: { tags, summary: 'One organization', params: idParams, response: { 200: organizationView } } },
     async (request) => getOrganization(ctx.db, tenantOf(request), request.params.id),
   );
 
   app.post(
     '/api/organizations',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: { tags, summary: 'Create an organization', body: createOrganizationSchema, response: { 201: organizationView } },
     },
     async (request, reply) =>
@@ -56,7 +56,7 @@ export async function organizationRoutes(app: App, ctx: AppContext): Promise<voi
   app.patch(
     '/api/organizations/:id',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: {
         tags,
         summary: "Change an organization's name, tier, email domains, CSM or contract end",

@@ -11,7 +11,7 @@ export async function platformRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/platform/institutions',
     {
-      preHandler: async (request) => {
+      preValidation: async (request) => {
         if (!requireAuth(request).user.platformRole) throw forbidden('Only platform support and customer-success staff can list institutions.');
       },
       schema: {

@@ -13,7 +13,7 @@ export async function roleRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/roles',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: { tags, summary: 'Built-in and custom roles with their permissions', response: { 200: z.object({ items: z.array(roleView) }) } },
     },
     async (request) => ({ items: await listRoles(ctx.db, tenantOf(request)) }),
@@ -21,13 +21,13 @@ export async function roleRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.get(
     '/api/roles/:id',
-    { preHandler: canManage, schema: { tags, summary: 'One role', params: idParams, response: { 200: roleView } } },
+    { preValidation: canManage, schema: { tags, summary: 'One role', params: idParams, response: { 200: roleView } } },
     async (request) => getRole(ctx.db, tenantOf(request), request.params.id),
   );
 
   app.post(
     '/api/roles',
-    { preHandler: canManage, schema: { tags, summary: 'Create a custom role', body: createRoleSchema, response: { 201: roleView } } },
+    { preValidation: canManage, schema: { tags, summary: 'Create a custom role', body: createRoleSchema, response: { 201: roleView } } },
     async (request, reply) =>
       idempotent(ctx, request, reply, async () => {
         const role = await createRole(ctx, tenantOf(request), request.body, requireAuth(request).actor);
@@ -38,7 +38,7 @@ export async function roleRoutes(app: App, ctx: AppContext): Promise<void> {
   app.patch(
     '/api/roles/:id',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: { tags, summary: "Rename a custom role or change its permissions", params: idParams, body: updateRoleSchema, response: { 200: roleView } },
     },
     async (request) => updateRole(ctx, tenantOf(request), request.params.id, request.body, requireAuth(request).actor),
@@ -46,7 +46,7 @@ export async function roleRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.delete(
     '/api/roles/:id',
-    { preHandler: canManage, schema: { tags, summary: 'Delete a custom role no user holds', params: idParams, response: noContent } },
+    { preValidation: canManage, schema: { tags, summary: 'Delete a custom role no user holds', params: idParams, response: noContent } },
     async (request, reply) => {
       await deleteRole(ctx, tenantOf(request), request.params.id, requireAuth(request).actor);
       return reply.code(204).send();

@@ -20,7 +20,7 @@ export async function tokenRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/tokens',
     {
-      preHandler: signedIn,
+      preValidation: signedIn,
       schema: {
         tags,
         summary: 'Create an API token; the secret is in this response only',
@@ -44,7 +44,7 @@ export async function tokenRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/tokens',
     {
-      preHandler: signedIn,
+      preValidation: signedIn,
       schema: {
         tags,
         summary: 'List API tokens (your own, or anyone\'s with tokens.manage); never the secret',
@@ -63,7 +63,7 @@ export async function tokenRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.delete(
     '/api/tokens/:id',
-    { preHandler: signedIn, schema: { tags, summary: 'Revoke an API token (it stops working at once)', params: idParams, response: noContent } },
+    { preValidation: signedIn, schema: { tags, summary: 'Revoke an API token (it stops working at once)', params: idParams, response: noContent } },
     async (request, reply) => {
       const institutionId = tenantOf(request);
       const token = await getApiToken(ctx, institutionId, request.params.id);

@@ -13,7 +13,7 @@ export async function userRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/users',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: {
         tags,
         summary: "List the institution's users (ordered by id; cursor pagination)",
@@ -26,14 +26,14 @@ export async function userRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.get(
     '/api/users/:id',
-    { preHandler: canManage, schema: { tags, summary: 'One user', params: idParams, response: { 200: userView } } },
+    { preValidation: canManage, schema: { tags, summary: 'One user', params: idParams, response: { 200: userView } } },
     async (request) => getUser(ctx.db, tenantOf(request), request.params.id),
   );
 
   app.post(
     '/api/users',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: { tags, summary: 'Create a staff or employer user', body: createUserSchema, response: { 201: userView } },
     },
     async (request, reply) =>
@@ -46,7 +46,7 @@ export async function userRoutes(app: App, ctx: AppContext): Promise<void> {
   app.patch(
     '/api/users/:id',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: { tags, summary: "Change a user's name, role or organization", params: idParams, body: updateUserSchema, response: { 200: userView } },
     },
     async (request) => updateUser(ctx, tenantOf(request), request.params.id, request.body, requireAuth(request).actor),
@@ -55,7 +55,7 @@ export async function userRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/users/:id/access',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: {
         tags,
         summary: '"User can access this site": off refuses sign-in and ends their sessions; on restores it',
@@ -70,7 +70,7 @@ export async function userRoutes(app: App, ctx: AppContext): Promise<void> {
   app.delete(
     '/api/users/:id',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: {
         tags,
         summary: 'Delete a user with their sessions, API tokens and audit-log PII (irreversible)',

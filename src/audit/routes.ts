@@ -23,7 +23,7 @@ export async function auditRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/audit',
     {
-      preHandler: requirePermission(ctx, 'audit.read'),
+      preValidation: requirePermission(ctx, 'audit.read'),
       schema: {
         tags: ['audit'],
         summary: 'Search the audit log (newest first)',

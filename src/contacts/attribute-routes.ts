@@ -25,20 +25,20 @@ export async function attributeRoutes(app: App, ctx: AppContext): Promise<void> 
 
   app.get(
     '/api/attributes',
-    { preHandler: canRead, schema: { tags, summary: 'Custom contact attributes defined in the institution', response: { 200: z.object({ items: z.array(definitionView) }) } } },
+    { preValidation: canRead, schema: { tags, summary: 'Custom contact attributes defined in the institution', response: { 200: z.object({ items: z.array(definitionView) }) } } },
     async (request) => ({ items: await listDefinitions(ctx.db, tenantOf(request)) }),
   );
 
   app.get(
     '/api/attributes/:id',
-    { preHandler: canRead, schema: { tags, summary: 'One attribute definition', params: idParams, response: { 200: definitionView } } },
+    { preValidation: canRead, schema: { tags, summary: 'One attribute definition', params: idParams, response: { 200: definitionView } } },
     async (request) => getDefinition(ctx.db, tenantOf(request), request.params.id),
   );
 
   app.post(
     '/api/attributes',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: {
         tags,
         summary: 'Define a custom attribute',
@@ -63,7 +63,7 @@ export async function attributeRoutes(app: App, ctx: AppContext): Promise<void> 
   app.patch(
     '/api/attributes/:id',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: {
         tags,
         summary: "Change an attribute's label, type or options",
@@ -79,7 +79,7 @@ export async function attributeRoutes(app: App, ctx: AppContext): Promise<void> 
   app.delete(
     '/api/attributes/:id',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: { tags, summary: "Delete an attribute and every contact's value of it", params: idParams, response: noContent },
     },
     async (request, reply) => {

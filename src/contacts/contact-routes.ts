@@ -48,7 +48,7 @@ export async function contactRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/contacts',
     {
-      preHandler: canRead,
+      preValidation: canRead,
       schema: {
         tags,
         summary: 'The contact directory: filter, search and page through contacts you may see',
@@ -87,7 +87,7 @@ export async function contactRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/contacts',
     {
-      preHandler: canWrite,
+      preValidation: canWrite,
       schema: {
         tags,
         summary: 'Create a contact',
@@ -109,14 +109,14 @@ export async function contactRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.get(
     '/api/contacts/:id',
-    { preHandler: canRead, schema: { tags, summary: "A contact's full profile", params: idParams, response: { 200: contactProfileView } } },
+    { preValidation: canRead, schema: { tags, summary: "A contact's full profile", params: idParams, response: { 200: contactProfileView } } },
     async (request, reply) => withEtag(reply, await getContactProfile(ctx.db, tenantOf(request), callerOf(request).viewer, request.params.id)),
   );
 
   app.patch(
     '/api/contacts/:id',
     {
-      preHandler: canWrite,
+      preValidation: canWrite,
       schema: {
         tags,
         summary: 'Change some of a contact’s fields',
@@ -133,7 +133,7 @@ export async function contactRoutes(app: App, ctx: AppContext): Promise<void> {
   app.put(
     '/api/contacts/:id/consent',
     {
-      preHandler: canWrite,
+      preValidation: canWrite,
       schema: {
         tags,
         summary: "Set a contact's opt-in status and per-purpose authorizations",
@@ -152,7 +152,7 @@ export async function contactRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/contacts/:id/activity',
     {
-      preHandler: canRead,
+      preValidation: canRead,
       schema: {
         tags,
         summary: "A contact's activity timeline, newest first",

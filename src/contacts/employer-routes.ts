@@ -26,7 +26,7 @@ export async function employerRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/employers',
     {
-      preHandler: canRead,
+      preValidation: canRead,
       schema: {
         tags,
         summary: 'Employers in name order',
@@ -39,7 +39,7 @@ export async function employerRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.post(
     '/api/employers',
-    { preHandler: canManage, schema: { tags, summary: 'Add an employer', body: nameBody, response: { 201: employerView } } },
+    { preValidation: canManage, schema: { tags, summary: 'Add an employer', body: nameBody, response: { 201: employerView } } },
     async (request, reply) =>
       idempotent(ctx, request, reply, async () => {
         const created = await createEmployer(ctx, tenantOf(request), request.body.name, requireAuth(request).actor);
@@ -49,20 +49,20 @@ export async function employerRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.get(
     '/api/employers/:id',
-    { preHandler: canRead, schema: { tags, summary: 'One employer', params: idParams, response: { 200: employerView } } },
+    { preValidation: canRead, schema: { tags, summary: 'One employer', params: idParams, response: { 200: employerView } } },
     async (request) => getEmployer(ctx.db, tenantOf(request), request.params.id),
   );
 
   app.patch(
     '/api/employers/:id',
-    { preHandler: canManage, schema: { tags, summary: 'Rename an employer', params: idParams, body: nameBody, response: { 200: employerView } } },
+    { preValidation: canManage, schema: { tags, summary: 'Rename an employer', params: idParams, body: nameBody, response: { 200: employerView } } },
     async (request) => renameEmployer(ctx, tenantOf(request), request.params.id, request.body.name, requireAuth(request).actor),
   );
 
   app.get(
     '/api/employers/:id/contacts',
     {
-      preHandler: canRead,
+      preValidation: canRead,
       schema: {
         tags,
         summary: "An employer's current or former contacts",

@@ -32,7 +32,7 @@ export async function relatedRoutes(app: App, ctx: AppContext): Promise<void> {
     app.get(
       base,
       {
-        preHandler: canRead,
+        preValidation: canRead,
         schema: {
           tags,
           summary: `A contact's ${kind.path}, newest first`,
@@ -46,7 +46,7 @@ export async function relatedRoutes(app: App, ctx: AppContext): Promise<void> {
 
     app.post(
       base,
-      { preHandler: canWrite, schema: { tags, summary: `Add a ${noun} to a contact`, params: idParams, body: createSchemaOf(kind), response: { 201: view } } },
+      { preValidation: canWrite, schema: { tags, summary: `Add a ${noun} to a contact`, params: idParams, body: createSchemaOf(kind), response: { 201: view } } },
       async (request, reply) =>
         idempotent(ctx, request, reply, async () => {
           const created = await createRelated(ctx, kind, tenantOf(request), callerOf(request), request.params.id, request.body as Record<string, unknown>);
@@ -57,7 +57,7 @@ export async function relatedRoutes(app: App, ctx: AppContext): Promise<void> {
     app.patch(
       `${base}/:recordId`,
       {
-        preHandler: canWrite,
+        preValidation: canWrite,
         schema: {
           tags,
           summary: kind.entity === 'task' ? 'Change a task (send done: true to complete it)' : `Change a ${noun}`,
@@ -72,7 +72,7 @@ export async function relatedRoutes(app: App, ctx: AppContext): Promise<void> {
 
     app.delete(
       `${base}/:recordId`,
-      { preHandler: canWrite, schema: { tags, summary: `Delete a ${noun}`, params: recordParams, response: noContent } },
+      { preValidation: canWrite, schema: { tags, summary: `Delete a ${noun}`, params: recordParams, response: noContent } },
       async (request, reply) => {
         await deleteRelated(ctx, kind, tenantOf(request), callerOf(request), request.params.id, request.params.recordId);
         return reply.code(204).send();

@@ -33,7 +33,7 @@ export async function exportRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/exports',
     {
-      preHandler: requirePermission(ctx, 'exports.self'),
+      preValidation: requirePermission(ctx, 'exports.self'),
       schema: {
         tags,
         summary: 'Self-serve export of a filtered set of contacts, a project or a sequence (CSV or JSON in a zip)',
@@ -53,7 +53,7 @@ export async function exportRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/export-requests',
     {
-      preHandler: requirePermission(ctx, 'exports.request'),
+      preValidation: requirePermission(ctx, 'exports.request'),
       schema: {
         tags,
         summary: "Request a team's full export, under the export policy",
@@ -74,7 +74,7 @@ export async function exportRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/exports',
     {
-      preHandler: canSee,
+      preValidation: canSee,
       schema: {
         tags,
         summary: 'Exports: your own, or every export of the institution for those who decide them',
@@ -90,7 +90,7 @@ export async function exportRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.get(
     '/api/exports/:id',
-    { preHandler: canSee, schema: { tags, summary: 'An export with its state, progress and refusal rule', params: idParams, response: { 200: exportView } } },
+    { preValidation: canSee, schema: { tags, summary: 'An export with its state, progress and refusal rule', params: idParams, response: { 200: exportView } } },
     async (request) => toExportView(ctx.db, await getExport(ctx, tenantOf(request), requireAuth(request), request.params.id)),
   );
 
@@ -98,7 +98,7 @@ export async function exportRoutes(app: App, ctx: AppContext): Promise<void> {
     app.post(
       `/api/exports/:id/${decision}`,
       {
-        preHandler: requirePermission(ctx, 'exports.approve'),
+        preValidation: requirePermission(ctx, 'exports.approve'),
         schema: {
           tags,
           summary: decision === 'approve' ? 'Approve an export request (support for scaled teams; the assigned CSM for mid-market and enterprise)' : 'Refuse an export request, saying why (note)',
@@ -115,7 +115,7 @@ export async function exportRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/exports/:id/link',
     {
-      preHandler: requireAnyPermission(ctx, 'exports.self', 'exports.request'),
+      preValidation: requireAnyPermission(ctx, 'exports.self', 'exports.request'),
       schema: {
         tags,
         summary: 'A new one-time download link for your ready export (the emailed one stops working)',
@@ -129,7 +129,7 @@ export async function exportRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/export-settings',
     {
-      preHandler: requireAnyPermission(ctx, 'exports.self', 'exports.request', 'exports.approve'),
+      preValidation: requireAnyPermission(ctx, 'exports.self', 'exports.request', 'exports.approve'),
       schema: { tags, summary: "The institution's export settings (self-serve limit, link lifetime, scaled approver)", response: { 200: exportSettingsSchema } },
     },
     async (request) => readExportSettings(ctx.db, tenantOf(request)),
@@ -138,7 +138,7 @@ export async function exportRoutes(app: App, ctx: AppContext): Promise<void> {
   app.put(
     '/api/export-settings',
     {
-      preHandler: requirePermission(ctx, 'exports.approve'),
+      preValidation: requirePermission(ctx, 'exports.approve'),
       schema: { tags, summary: 'Change export settings (platform support only; or `lethe export settings`)', body: exportSettingsPatch, response: { 200: exportSettingsSchema } },
     },
     async (request) => {
@@ -150,7 +150,7 @@ export async function exportRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/contacts/:id/subject-access',
     {
-      preHandler: requirePermission(ctx, 'contacts.read', 'exports.approve'),
+      preValidation: requirePermission(ctx, 'contacts.read', 'exports.approve'),
       schema: {
         tags,
         summary: "Produce a person's copy of all their data (right of access) as an encrypted one-time download",

@@ -52,7 +52,7 @@ export async function intakeRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/intake/settings',
     {
-      preHandler: requireAnyPermission(ctx, 'duplicates.manage', 'contacts.write'),
+      preValidation: requireAnyPermission(ctx, 'duplicates.manage', 'contacts.write'),
       schema: { tags, summary: "The institution's duplicate-check rule and phone region", response: { 200: intakeSettingsView } },
     },
     async (request) => viewOfSettings(await readIntakeSettings(ctx.db, tenantOf(request))),
@@ -61,7 +61,7 @@ export async function intakeRoutes(app: App, ctx: AppContext): Promise<void> {
   app.put(
     '/api/intake/settings',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: {
         tags,
         summary: "Set the institution's duplicate-check rule and phone region",
@@ -78,7 +78,7 @@ export async function intakeRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/forms',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: {
         tags,
         summary: "The institution's application forms",
@@ -92,7 +92,7 @@ export async function intakeRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/forms',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: {
         tags,
         summary: 'Create an application form',
@@ -111,14 +111,14 @@ export async function intakeRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.get(
     '/api/forms/:id',
-    { preHandler: canManage, schema: { tags, summary: 'One application form', params: idParams, response: { 200: formView } } },
+    { preValidation: canManage, schema: { tags, summary: 'One application form', params: idParams, response: { 200: formView } } },
     async (request) => getForm(ctx.db, tenantOf(request), request.params.id),
   );
 
   app.put(
     '/api/forms/:id',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: { tags, summary: "Replace an application form's configuration", params: idParams, body: formBody, response: { 200: formView } },
     },
     async (request) => updateForm(ctx, tenantOf(request), request.params.id, requireAuth(request).actor, request.body),
@@ -127,7 +127,7 @@ export async function intakeRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/contacts/:id/applications',
     {
-      preHandler: requirePermission(ctx, 'contacts.read'),
+      preValidation: requirePermission(ctx, 'contacts.read'),
       schema: {
         tags,
         summary: "A contact's applications, newest first, with what was entered on each",

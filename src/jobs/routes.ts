@@ -46,7 +46,7 @@ export async function jobRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/jobs',
     {
-      preHandler: requirePermission(ctx, 'contacts.read'),
+      preValidation: requirePermission(ctx, 'contacts.read'),
       schema: {
         tags: ['jobs'],
         summary: 'Background jobs of this institution, newest first (those of kinds the caller may start)',
@@ -79,7 +79,7 @@ export async function jobRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/jobs/:id',
     {
-      preHandler: requirePermission(ctx, 'contacts.read'),
+      preValidation: requirePermission(ctx, 'contacts.read'),
       schema: { tags: ['jobs'], summary: 'A job with its progress', params: idParams, response: { 200: jobView } },
     },
     async (request) => {
@@ -92,7 +92,7 @@ export async function jobRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/jobs/:id/cancel',
     {
-      preHandler: requirePermission(ctx, 'contacts.read'),
+      preValidation: requirePermission(ctx, 'contacts.read'),
       schema: {
         tags: ['jobs'],
         summary: 'Cancel a queued or running job (work already committed stays)',

@@ -32,7 +32,7 @@ export async function contactActionRoutes(app: App, ctx: AppContext): Promise<vo
     app.post(
       `/api/contacts/:id/${action}`,
       {
-        preHandler: requirePermission(ctx, 'contacts.read', actionPermission[action]),
+        preValidation: requirePermission(ctx, 'contacts.read', actionPermission[action]),
         schema: {
           tags,
           summary: summaries[action],
@@ -52,7 +52,7 @@ export async function contactActionRoutes(app: App, ctx: AppContext): Promise<vo
   app.delete(
     '/api/contacts/:id',
     {
-      preHandler: requirePermission(ctx, 'contacts.read', 'contacts.delete'),
+      preValidation: requirePermission(ctx, 'contacts.read', 'contacts.delete'),
       schema: {
         tags,
         summary: summaries.delete,
@@ -67,7 +67,7 @@ export async function contactActionRoutes(app: App, ctx: AppContext): Promise<vo
   app.get(
     '/api/contacts/:id/lifecycle',
     {
-      preHandler: requirePermission(ctx, 'contacts.read'),
+      preValidation: requirePermission(ctx, 'contacts.read'),
       schema: { tags, summary: 'Whether the contact is disabled, archived, rejected or marked do-not-email', params: idParams, response: { 200: lifecycleView } },
     },
     async (request) => getLifecycle(ctx.db, tenantOf(request), callerOf(request).viewer, request.params.id),

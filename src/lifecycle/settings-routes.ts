@@ -9,7 +9,7 @@ export async function lifecycleSettingsRoutes(app: App, ctx: AppContext): Promis
   app.get(
     '/api/lifecycle/settings',
     {
-      preHandler: requirePermission(ctx, 'contacts.read'),
+      preValidation: requirePermission(ctx, 'contacts.read'),
       schema: { tags, summary: "What the contact's own Delete Account does, and whether the suppression list is kept", response: { 200: lifecycleSettingsSchema } },
     },
     async (request) => readLifecycleSettings(ctx.db, tenantOf(request)),
@@ -17,7 +17,7 @@ export async function lifecycleSettingsRoutes(app: App, ctx: AppContext): Promis
   app.patch(
     '/api/lifecycle/settings',
     {
-      preHandler: requirePermission(ctx, 'retention.manage'),
+      preValidation: requirePermission(ctx, 'retention.manage'),
       schema: { tags, summary: 'Change the lifecycle settings (audited)', body: lifecycleSettingsBody, response: { 200: lifecycleSettingsSchema } },
     },
     async (request) => {

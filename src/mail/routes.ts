@@ -24,7 +24,7 @@ export async function mailRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/outbox',
     {
-      preHandler: requirePermission(ctx, 'outbox.read'),
+      preValidation: requirePermission(ctx, 'outbox.read'),
       schema: {
         tags: ['mail'],
         summary: 'The outgoing mail of this institution; with no SMTP server configured, every message is held here to read',

@@ -31,7 +31,7 @@ export async function projectRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/projects',
     {
-      preHandler: canRead,
+      preValidation: canRead,
       schema: {
         tags,
         summary: 'Projects of this institution, newest first',
@@ -44,7 +44,7 @@ export async function projectRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.post(
     '/api/projects',
-    { preHandler: canWrite, schema: { tags, summary: 'Create a project (optionally with its first contacts)', body: createProjectBody, response: { 201: projectView } } },
+    { preValidation: canWrite, schema: { tags, summary: 'Create a project (optionally with its first contacts)', body: createProjectBody, response: { 201: projectView } } },
     async (request, reply) =>
       idempotent(ctx, request, reply, async () => {
         const view = await createProject(ctx, tenantOf(request), callerOf(request), request.body);
@@ -54,19 +54,19 @@ export async function projectRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.get(
     '/api/projects/:id',
-    { preHandler: canRead, schema: { tags, summary: 'A project', params: idParams, response: { 200: projectView } } },
+    { preValidation: canRead, schema: { tags, summary: 'A project', params: idParams, response: { 200: projectView } } },
     async (request) => getProject(ctx, tenantOf(request), callerOf(request).viewer, request.params.id),
   );
 
   app.patch(
     '/api/projects/:id',
-    { preHandler: canWrite, schema: { tags, summary: 'Rename a project, change its description or owner', params: idParams, body: updateProjectBody, response: { 200: projectView } } },
+    { preValidation: canWrite, schema: { tags, summary: 'Rename a project, change its description or owner', params: idParams, body: updateProjectBody, response: { 200: projectView } } },
     async (request) => updateProject(ctx, tenantOf(request), callerOf(request), request.params.id, request.body),
   );
 
   app.delete(
     '/api/projects/:id',
-    { preHandler: canWrite, schema: { tags, summary: 'Delete a project (its contacts stay)', params: idParams, response: noContent } },
+    { preValidation: canWrite, schema: { tags, summary: 'Delete a project (its contacts stay)', params: idParams, response: noContent } },
     async (request, reply) => {
       await deleteProject(ctx, tenantOf(request), callerOf(request), request.params.id);
       return reply.code(204).send();
@@ -76,7 +76,7 @@ export async function projectRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/projects/:id/contacts',
     {
-      preHandler: canRead,
+      preValidation: canRead,
       schema: {
         tags,
         summary: 'The contacts of a project that you may see',
@@ -91,7 +91,7 @@ export async function projectRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/projects/:id/contacts',
     {
-      preHandler: canWrite,
+      preValidation: canWrite,
       schema: {
         tags,
         summary: 'Add contacts to a project (already present ones are skipped)',
@@ -106,7 +106,7 @@ export async function projectRoutes(app: App, ctx: AppContext): Promise<void> {
   app.delete(
     '/api/projects/:id/contacts/:contactId',
     {
-      preHandler: canWrite,
+      preValidation: canWrite,
       schema: { tags, summary: 'Remove a contact from a project', params: idParams.extend({ contactId: z.string().min(1).max(100) }), response: noContent },
     },
     async (request, reply) => {

@@ -21,12 +21,12 @@ export async function batchRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.get(
     '/api/retention/settings',
-    { preHandler: canManage, schema: { tags, summary: 'Inactivity period, simulation mode, schedule and log retention', response: { 200: retentionSettingsSchema } } },
+    { preValidation: canManage, schema: { tags, summary: 'Inactivity period, simulation mode, schedule and log retention', response: { 200: retentionSettingsSchema } } },
     async (request) => readRetentionSettings(ctx.db, tenantOf(request)),
   );
   app.patch(
     '/api/retention/settings',
-    { preHandler: canManage, schema: { tags, summary: 'Change the retention settings (audited); a schedule makes the worker run the batch', body: retentionSettingsBody, response: { 200: retentionSettingsSchema } } },
+    { preValidation: canManage, schema: { tags, summary: 'Change the retention settings (audited); a schedule makes the worker run the batch', body: retentionSettingsBody, response: { 200: retentionSettingsSchema } } },
     async (request) => {
       const institutionId = tenantOf(request);
       return ctx.db.transaction().execute(async (trx) => {
@@ -42,7 +42,7 @@ export async function batchRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/retention/runs',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: {
         tags,
         summary: 'Run "Deletion/anonymisation of inactive contacts" (a simulation unless execute is true or the settings say otherwise)',
@@ -58,17 +58,17 @@ export async function batchRoutes(app: App, ctx: AppContext): Promise<void> {
   );
   app.get(
     '/api/retention/runs',
-    { preHandler: canManage, schema: { tags, summary: 'Runs of the batch, newest first, with their reports', response: { 200: z.object({ items: z.array(runView) }) } } },
+    { preValidation: canManage, schema: { tags, summary: 'Runs of the batch, newest first, with their reports', response: { 200: z.object({ items: z.array(runView) }) } } },
     async (request) => ({ items: await listRuns(ctx.db, tenantOf(request)) }),
   );
-  app.get('/api/retention/runs/:id', { preHandler: canManage, schema: { tags, summary: 'One run and its report', params: idParams, response: { 200: runView } } }, async (request) => {
+  app.get('/api/retention/runs/:id', { preValidation: canManage, schema: { tags, summary: 'One run and its report', params: idParams, response: { 200: runView } } }, async (request) => {
     const run = await getRun(ctx.db, tenantOf(request), request.params.id);
     if (!run) throw notFound('Run');
     return run;
   });
   app.get(
     '/api/retention/runs/:id/report.csv',
-    { preHandler: canManage, schema: { tags, summary: "A run's report as CSV (ids, counts and dates; no names)", params: idParams } },
+    { preValidation: canManage, schema: { tags, summary: "A run's report as CSV (ids, counts and dates; no names)", params: idParams } },
     async (request, reply) => {
       const run = await getRun(ctx.db, tenantOf(request), request.params.id);
       if (!run) throw notFound('Run');
@@ -83,7 +83,7 @@ export async function batchRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/retention/consent-renewal',
     {
-      preHandler: requirePermission(ctx, 'retention.manage', 'workflows.manage'),
+      preValidation: requirePermission(ctx, 'retention.manage', 'workflows.manage'),
       schema: {
         tags,
         summary: 'Enroll the contacts whose recency is before a date in a consent-renewal workflow (seed 004)',
@@ -98,7 +98,7 @@ export async function batchRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/retention/support/contacts/:id/history',
     {
-      preHandler: requirePermission(ctx, 'audit.read'),
+      preValidation: requirePermission(ctx, 'audit.read'),
       schema: { tags, summary: 'Platform support only: recover an anonymised contact from the audit log during the log-retention period (audited)', params: idParams, response: { 200: z.object({ items: z.array(supportEntryView) }) } },
     },
     async (request) => {

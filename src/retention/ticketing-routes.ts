@@ -33,7 +33,7 @@ export async function ticketingRoutes(app: App, ctx: AppContext): Promise<void> 
   app.post(
     '/api/ticketing/orders',
     {
-      preHandler: canWrite,
+      preValidation: canWrite,
       schema: {
         tags,
         summary: 'Record an order (reservation or sale) with its lines, contacts and beneficiaries',
@@ -47,19 +47,19 @@ export async function ticketingRoutes(app: App, ctx: AppContext): Promise<void> 
       return reply.code(created ? 201 : 200).send(order);
     },
   );
-  app.get('/api/ticketing/orders/:id', { preHandler: canRead, schema: { tags, summary: 'An order', params: idParams, response: { 200: orderView } } }, async (request) => {
+  app.get('/api/ticketing/orders/:id', { preValidation: canRead, schema: { tags, summary: 'An order', params: idParams, response: { 200: orderView } } }, async (request) => {
     const order = await getOrder(ctx.db, tenantOf(request), request.params.id);
     if (!order) throw notFound('Order');
     return order;
   });
   app.post(
     '/api/ticketing/orders/:id/payments',
-    { preHandler: canWrite, schema: { tags, summary: "Record a payment (it does not move anyone's recency)", params: idParams, body: paymentBody, response: { 201: orderView } } },
+    { preValidation: canWrite, schema: { tags, summary: "Record a payment (it does not move anyone's recency)", params: idParams, body: paymentBody, response: { 201: orderView } } },
     async (request, reply) => reply.code(201).send(await recordPayment(ctx, tenantOf(request), request.params.id, request.body)),
   );
   app.post(
     '/api/ticketing/options',
-    { preHandler: canWrite, schema: { tags, summary: 'Record an option acquired (and confirmed, when it is)', body: optionBody, response: { 201: optionView, 200: optionView } } },
+    { preValidation: canWrite, schema: { tags, summary: 'Record an option acquired (and confirmed, when it is)', body: optionBody, response: { 201: optionView, 200: optionView } } },
     async (request, reply) => {
       const { created, option } = await recordOption(ctx, tenantOf(request), request.body);
       return reply.code(created ? 201 : 200).send(option);
@@ -67,18 +67,18 @@ export async function ticketingRoutes(app: App, ctx: AppContext): Promise<void> 
   );
   app.post(
     '/api/ticketing/options/:id/confirm',
-    { preHandler: canWrite, schema: { tags, summary: 'Confirm an option', params: idParams, body: confirmOptionBody, response: { 200: optionView } } },
+    { preValidation: canWrite, schema: { tags, summary: 'Confirm an option', params: idParams, body: confirmOptionBody, response: { 200: optionView } } },
     async (request) => confirmOption(ctx, tenantOf(request), request.params.id, request.body.confirmedAt),
   );
   app.post(
     '/api/ticketing/waitlist',
-    { preHandler: canWrite, schema: { tags, summary: 'Add a contact to a waiting list', body: waitlistBody, response: { 201: waitlistView } } },
+    { preValidation: canWrite, schema: { tags, summary: 'Add a contact to a waiting list', body: waitlistBody, response: { 201: waitlistView } } },
     async (request, reply) => reply.code(201).send(await addToWaitlist(ctx, tenantOf(request), request.body)),
   );
   app.get(
     '/api/contacts/:id/recency',
     {
-      preHandler: canRead,
+      preValidation: canRead,
       schema: {
         tags,
         summary: "The contact's recency (seed 004) and the event that set it",

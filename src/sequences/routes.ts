@@ -37,7 +37,7 @@ export async function sequenceRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/sequences',
     {
-      preHandler: canRead,
+      preValidation: canRead,
       schema: {
         tags,
         summary: 'Sequences of this institution, newest first',
@@ -50,7 +50,7 @@ export async function sequenceRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.post(
     '/api/sequences',
-    { preHandler: canWrite, schema: { tags, summary: 'Create a sequence with its steps', body: createSequenceBody, response: { 201: sequenceView } } },
+    { preValidation: canWrite, schema: { tags, summary: 'Create a sequence with its steps', body: createSequenceBody, response: { 201: sequenceView } } },
     async (request, reply) =>
       idempotent(ctx, request, reply, async () => {
         const view = await createSequence(ctx, tenantOf(request), callerOf(request), request.body);
@@ -60,20 +60,20 @@ export async function sequenceRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.get(
     '/api/sequences/:id',
-    { preHandler: canRead, schema: { tags, summary: 'A sequence with its steps', params: idParams, response: { 200: sequenceView } } },
+    { preValidation: canRead, schema: { tags, summary: 'A sequence with its steps', params: idParams, response: { 200: sequenceView } } },
     async (request) => getSequence(ctx, tenantOf(request), callerOf(request).viewer, request.params.id),
   );
 
   app.patch(
     '/api/sequences/:id',
-    { preHandler: canWrite, schema: { tags, summary: 'Rename a sequence, change its status or owner', params: idParams, body: updateSequenceBody, response: { 200: sequenceView } } },
+    { preValidation: canWrite, schema: { tags, summary: 'Rename a sequence, change its status or owner', params: idParams, body: updateSequenceBody, response: { 200: sequenceView } } },
     async (request) => updateSequence(ctx, tenantOf(request), callerOf(request), request.params.id, request.body),
   );
 
   app.put(
     '/api/sequences/:id/steps',
     {
-      preHandler: canWrite,
+      preValidation: canWrite,
       schema: { tags, summary: 'Replace the steps (only while nobody is enrolled)', params: idParams, body: replaceStepsBody, response: { 200: sequenceView } },
     },
     async (request) => replaceSteps(ctx, tenantOf(request), callerOf(request), request.params.id, request.body.steps),
@@ -81,7 +81,7 @@ export async function sequenceRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.delete(
     '/api/sequences/:id',
-    { preHandler: canWrite, schema: { tags, summary: 'Delete a sequence with its enrollments (contacts stay)', params: idParams, response: noContent } },
+    { preValidation: canWrite, schema: { tags, summary: 'Delete a sequence with its enrollments (contacts stay)', params: idParams, response: noContent } },
     async (request, reply) => {
       await deleteSequence(ctx, tenantOf(request), callerOf(request), request.params.id);
       return reply.code(204).send();
@@ -91,7 +91,7 @@ export async function sequenceRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/sequences/:id/enrollments',
     {
-      preHandler: canRead,
+      preValidation: canRead,
       schema: {
         tags,
         summary: 'Enrolled contacts you may see, with each step’s status',
@@ -106,7 +106,7 @@ export async function sequenceRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/sequences/:id/enrollments',
     {
-      preHandler: canWrite,
+      preValidation: canWrite,
       schema: { tags, summary: 'Enroll contacts (already enrolled ones are skipped)', params: idParams, body: enrollBody, response: { 200: z.object({ enrolled: z.number() }) } },
     },
     async (request) => enrollContacts(ctx, tenantOf(request), callerOf(request), request.params.id, request.body.contactIds),
@@ -115,7 +115,7 @@ export async function sequenceRoutes(app: App, ctx: AppContext): Promise<void> {
   app.put(
     '/api/sequences/:id/enrollments/:enrollmentId/steps/:position',
     {
-      preHandler: canWrite,
+      preValidation: canWrite,
       schema: {
         tags,
         summary: "Record a step's status for one enrolled contact (a reply or bounce ends the enrollment)",
@@ -130,7 +130,7 @@ export async function sequenceRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.delete(
     '/api/sequences/:id/enrollments/:enrollmentId',
-    { preHandler: canWrite, schema: { tags, summary: 'Stop a contact’s enrollment (remaining steps are skipped)', params: enrollmentParams, response: noContent } },
+    { preValidation: canWrite, schema: { tags, summary: 'Stop a contact’s enrollment (remaining steps are skipped)', params: enrollmentParams, response: noContent } },
     async (request, reply) => {
       await stopEnrollment(ctx, tenantOf(request), callerOf(request), request.params.id, request.params.enrollmentId);
       return reply.code(204).send();

@@ -36,14 +36,14 @@ export async function webhookRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.get(
     '/api/webhooks',
-    { preHandler: canManage, schema: { tags, summary: 'Erasure webhook subscriptions', response: { 200: z.object({ items: z.array(subscriptionView) }) } } },
+    { preValidation: canManage, schema: { tags, summary: 'Erasure webhook subscriptions', response: { 200: z.object({ items: z.array(subscriptionView) }) } } },
     async (request) => ({ items: await listSubscriptions(ctx.db, tenantOf(request)) }),
   );
 
   app.post(
     '/api/webhooks',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: {
         tags,
         summary: 'Subscribe a URL to erasure events (contact.deleted, contact.expunged, contact.restored, contact.anonymised)',
@@ -61,14 +61,14 @@ export async function webhookRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.get(
     '/api/webhooks/:id',
-    { preHandler: canManage, schema: { tags, summary: 'One subscription', params: idParams, response: { 200: subscriptionView } } },
+    { preValidation: canManage, schema: { tags, summary: 'One subscription', params: idParams, response: { 200: subscriptionView } } },
     async (request) => getSubscription(ctx.db, tenantOf(request), request.params.id),
   );
 
   app.patch(
     '/api/webhooks/:id',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: { tags, summary: 'Change the URL or events, or pause/resume a subscription', params: idParams, body: updateSubscriptionBody, response: { 200: subscriptionView } },
     },
     async (request) => updateSubscription(ctx, tenantOf(request), request.params.id, request.body, requireAuth(request).actor),
@@ -76,7 +76,7 @@ export async function webhookRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.delete(
     '/api/webhooks/:id',
-    { preHandler: canManage, schema: { tags, summary: 'Remove a subscription and its delivery log', params: idParams, response: noContent } },
+    { preValidation: canManage, schema: { tags, summary: 'Remove a subscription and its delivery log', params: idParams, response: noContent } },
     async (request, reply) => {
       await deleteSubscription(ctx, tenantOf(request), request.params.id, requireAuth(request).actor);
       return reply.code(204).send();
@@ -86,7 +86,7 @@ export async function webhookRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/webhooks/:id/ping',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: { tags, summary: 'Queue a signed "ping" delivery to check the endpoint', params: idParams, response: { 202: z.object({ deliveryId: z.string() }) } },
     },
     async (request, reply) => reply.code(202).send(await pingSubscription(ctx, tenantOf(request), request.params.id)),
@@ -95,7 +95,7 @@ export async function webhookRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/webhooks/:id/deliveries',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: {
         tags,
         summary: 'The delivery log of a subscription, newest first',

@@ -42,14 +42,14 @@ export async function workflowRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.get(
     '/api/workflows',
-    { preHandler: canManage, schema: { tags, summary: 'Workflows of this institution', response: { 200: z.object({ items: z.array(workflowView) }) } } },
+    { preValidation: canManage, schema: { tags, summary: 'Workflows of this institution', response: { 200: z.object({ items: z.array(workflowView) }) } } },
     async (request) => ({ items: await listWorkflows(ctx.db, tenantOf(request)) }),
   );
 
   app.post(
     '/api/workflows',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       validatorCompiler: bodyCheckedInHandler,
       schema: {
         tags,
@@ -64,14 +64,14 @@ export async function workflowRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.get(
     '/api/workflows/:id',
-    { preHandler: canManage, schema: { tags, summary: 'A workflow with its current definition', params: idParams, response: { 200: workflowView } } },
+    { preValidation: canManage, schema: { tags, summary: 'A workflow with its current definition', params: idParams, response: { 200: workflowView } } },
     async (request) => getWorkflow(ctx.db, tenantOf(request), request.params.id),
   );
 
   app.put(
     '/api/workflows/:id',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       validatorCompiler: bodyCheckedInHandler,
       schema: {
         tags,
@@ -89,7 +89,7 @@ export async function workflowRoutes(app: App, ctx: AppContext): Promise<void> {
     app.post(
       `/api/workflows/:id/${action}`,
       {
-        preHandler: canManage,
+        preValidation: canManage,
         schema: {
           tags,
           summary: action === 'pause' ? 'Pause: no step runs and no trigger enrolls until resumed' : 'Resume a paused workflow: steps that fell due meanwhile run at once',
@@ -104,7 +104,7 @@ export async function workflowRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/workflows/:id/enrollments',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: {
         tags,
         summary: 'Enroll a filtered set of contacts (manual trigger)',
@@ -120,7 +120,7 @@ export async function workflowRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/workflows/:id/enrollments',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: {
         tags,
         summary: 'A workflow’s enrollments, in creation order',
@@ -137,14 +137,14 @@ export async function workflowRoutes(app: App, ctx: AppContext): Promise<void> {
 
   app.get(
     '/api/workflow-enrollments/:id',
-    { preHandler: canManage, schema: { tags, summary: 'One enrollment with its step history', params: idParams, response: { 200: enrollmentView } } },
+    { preValidation: canManage, schema: { tags, summary: 'One enrollment with its step history', params: idParams, response: { 200: enrollmentView } } },
     async (request) => getEnrollment(ctx.db, tenantOf(request), request.params.id),
   );
 
   app.get(
     '/api/contacts/:id/workflow-runs',
     {
-      preHandler: requireAnyPermission(ctx, 'workflows.manage', 'contacts.read'),
+      preValidation: requireAnyPermission(ctx, 'workflows.manage', 'contacts.read'),
       schema: { tags, summary: 'A contact’s workflow runs, each with its step history', params: idParams, response: { 200: z.object({ items: z.array(enrollmentView) }) } },
     },
     async (request) => {
@@ -157,7 +157,7 @@ export async function workflowRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/workflow-templates',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: { tags, summary: 'Shipped workflows, as the definitions their default options make', response: { 200: z.object({ items: z.array(z.object({ key: z.string(), definition: z.unknown() })) }) } },
     },
     async () => ({ items: templateKeys.map((key) => ({ key, definition: buildTemplate(key, {}) })) }),
@@ -166,7 +166,7 @@ export async function workflowRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/workflow-templates/:key',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       validatorCompiler: bodyCheckedInHandler,
       schema: {
         tags,

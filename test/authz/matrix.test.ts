@@ -10,6 +10,22 @@ const ownSession = new Set(['DELETE /api/session']);
 /** Erasure destroys every live export of the institution, so these run after the export routes. */
 const erasing = new Set(['DELETE /api/contacts/:id', 'POST /api/contacts/:id/delete', 'POST /api/contacts/:id/expunge']);
 
+/**
+ * Routes whose refusal depends on what is asked or on the record itself (a bulk action's own
+ * permission, an export's tier deciding who approves, tokens for others, platform-only policy):
+ * the handler decides after validation, so malformed input may get its 400 first.
+ */
+const refusedByTheHandler = new Set([
+  'POST /api/contacts/bulk',
+  'POST /api/contacts/bulk/preview',
+  'POST /api/exports/:id/approve',
+  'POST /api/exports/:id/refuse',
+  'PUT /api/export-settings',
+  'POST /api/contacts/:id/subject-access',
+  'POST /api/tokens',
+]);
+const malformedQuery = (url: string) => (url.includes('?') ? `${url.split('?')[0]}?limit=-5&__malformed=1` : url);
+
 describeEachEngine('authorization matrix: every route × every actor', (h) => {
   let f: Fixtures;
   let callers: Caller[];
@@ -37,6 +53,7 @@ describeEachEngine('authorization matrix: every route × every actor', (h) => {
     const routes = [...registered.filter((r) => !erasing.has(r)), ...registered.filter((r) => erasing.has(r))];
     const failures: string[] = [];
     const adminRefusals: string[] = [];
+    const denialProbed = new Set<string>();
     let cells = 0;
     for (const route of routes) {
       const rule = routeRules[route] ?? optionalRoutes[route];
@@ -54,6 +71,12 @@ describeEachEngine('authorization matrix: every route × every actor', (h) => {
           failures.push(`${cell} — server error: ${res.body.slice(0, 200)}`);
         } else if (!expected.allowed) {
           if (res.statusCode !== expected.status) failures.push(`${cell} — expected ${expected.status} (denied): ${detail()}`);
+          else if (!refusedByTheHandler.has(route) && !denialProbed.has(`${route} ${caller.spec.kind}`) && (request.payload !== undefined || request.url?.toString().includes('?'))) {
+            // Refused before validation: malformed input earns the same refusal, never a 400 describing what the route expects.
+            denialProbed.add(`${route} ${caller.spec.kind}`);
+            const malformed = await caller.call({ ...request, url: malformedQuery(String(request.url)), ...(request.payload !== undefined ? { payload: { __malformed: [1, 2, 3] } } : {}) }, { ownSession: ownSession.has(route) });
+            if (malformed.statusCode !== expected.status) failures.push(`${route} as ${caller.spec.name} with malformed input: ${malformed.statusCode}, expected ${expected.status} (denied before validation)`);
+          }
           else if (expected.detail && detail() !== expected.detail) failures.push(`${cell} — expected "${expected.detail}", got "${detail()}"`);
         } else if (rule.kind === 'public' && (anonymousStatus === 401 || anonymousStatus === 403)) {
           // A public route that answers 401/403 on its own (no contact session) must answer every caller alike.

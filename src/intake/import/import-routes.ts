@@ -89,7 +89,7 @@ export async function importRoutes(app: App, ctx: AppContext): Promise<void> {
     scope.post(
       '/api/imports',
       {
-        preHandler: canImport,
+        preValidation: canImport,
         schema: {
           tags,
           summary: 'Upload a CSV file to import (raw text/csv body or a multipart form with one file); a job then imports it',
@@ -145,7 +145,7 @@ export async function importRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/imports',
     {
-      preHandler: canImport,
+      preValidation: canImport,
       schema: {
         tags,
         summary: 'Imports of this institution, newest first',
@@ -163,7 +163,7 @@ export async function importRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/imports/:id',
     {
-      preHandler: canImport,
+      preValidation: canImport,
       schema: {
         tags,
         summary: 'An import: status, progress and summary (created, updated, skipped as duplicate, invalid, suppressed)',
@@ -180,7 +180,7 @@ export async function importRoutes(app: App, ctx: AppContext): Promise<void> {
   app.get(
     '/api/imports/:id/errors.csv',
     {
-      preHandler: canImport,
+      preValidation: canImport,
       schema: {
         tags,
         summary: 'The error report of an import as CSV: row (the header is row 1), field, message; one line per problem',

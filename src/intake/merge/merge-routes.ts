@@ -30,7 +30,7 @@ export async function mergeRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/contacts/:id/merge/preview',
     {
-      preHandler: canMerge,
+      preValidation: canMerge,
       schema: {
         tags,
         summary: 'What merging another contact into this one would do: each field\'s surviving value and the records that would move',
@@ -45,7 +45,7 @@ export async function mergeRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/contacts/:id/merge',
     {
-      preHandler: canMerge,
+      preValidation: canMerge,
       schema: {
         tags,
         summary: 'Merge another contact into this one (the survivor), field by field; its records move here and it is deleted',

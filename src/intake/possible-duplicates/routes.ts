@@ -40,7 +40,7 @@ export async function possibleDuplicateRoutes(app: App, ctx: AppContext): Promis
   app.get(
     '/api/possible-duplicates',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: {
         tags,
         summary: 'Likely duplicates the exact rules miss (same name with a similar phone or email, or at the same employer), best score first',
@@ -59,7 +59,7 @@ export async function possibleDuplicateRoutes(app: App, ctx: AppContext): Promis
   app.post(
     '/api/possible-duplicates/:id/dismiss',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: { tags, summary: 'Not the same person: the pair leaves the queue and later scans leave it out', params: idParams, response: noContent },
     },
     async (request, reply) => {
@@ -71,7 +71,7 @@ export async function possibleDuplicateRoutes(app: App, ctx: AppContext): Promis
   app.post(
     '/api/possible-duplicates/scan',
     {
-      preHandler: canManage,
+      preValidation: canManage,
       schema: { tags, summary: 'Scan every contact of the institution for possible duplicates (a job)', response: { 202: jobView } },
     },
     async (request, reply) => {

@@ -33,7 +33,7 @@ export async function bulkRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/contacts/bulk/preview',
     {
-      preHandler: requirePermission(ctx, 'contacts.read'),
+      preValidation: requirePermission(ctx, 'contacts.read'),
       schema: { tags, summary: 'How many contacts a bulk action would take now', body, response: { 200: z.object({ count: z.number(), action: z.string() }) } },
     },
     async (request) => {
@@ -45,7 +45,7 @@ export async function bulkRoutes(app: App, ctx: AppContext): Promise<void> {
   app.post(
     '/api/contacts/bulk',
     {
-      preHandler: requirePermission(ctx, 'contacts.read'),
+      preValidation: requirePermission(ctx, 'contacts.read'),
       schema: {
         tags,
         summary: 'Run a bulk action on a filtered set, as a job with progress, one audit entry per contact and a report',
