@@ -8,6 +8,8 @@ import { updateAccountSchema, updateOwnAccount } from './account.ts';
 import { permissions } from './permissions.ts';
 import { userView } from './route-schemas.ts';
 import { userById } from './users.ts';
+import { rateLimitRules } from '../security/rate-limit-rules.ts';
+import { limitRequests } from '../security/rate-limit-hook.ts';
 
 const meView = userView.extend({ permissions: z.array(z.enum(permissions)) });
 
@@ -38,9 +40,7 @@ export async function meRoutes(app: App, ctx: AppContext): Promise<void> {
     {
       preValidation: requireAccountSelf,
       // A session holder could otherwise guess the current password here at full speed.
-      config: {
-        rateLimit: { max: ctx.config.loginRateLimit, timeWindow: 60_000, hook: 'preHandler', keyGenerator: (r) => `me:${r.auth?.user.id ?? r.ip}` },
-      },
+      preHandler: limitRequests(ctx, rateLimitRules(ctx.config).accountChange, (request) => requireAuth(request).user.id, 'account changes'),
       schema: { tags, summary: 'Change your name or password (the current password is required)', body: updateAccountSchema, response: { 200: meView } },
     },
     async (request) => {

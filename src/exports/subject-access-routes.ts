@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { AppContext } from '../context.ts';
 import type { App } from '../http/app.ts';
 import { Problem } from '../http/problem.ts';
@@ -7,6 +7,8 @@ import { escapeHtml } from '../mail/template.ts';
 import { institutionBySlug } from '../lifecycle/self-service/profile-access.ts';
 import { confirmSubjectAccessCode, requestSubjectAccessCode } from './subject-access.ts';
 import { page, sendHtml } from './html-page.ts';
+import { rateLimitRules } from '../security/rate-limit-rules.ts';
+import { bodyEmail, limitRequests } from '../security/rate-limit-hook.ts';
 
 /**
  * The right of access for the person themself, with no account: they give their address, get a
@@ -25,10 +27,6 @@ const confirmBody = z.strictObject({
   code: z.string().min(1).max(20).describe('the 6 digits from the email'),
 });
 
-const perAddress = (request: FastifyRequest) => `${request.routeOptions.url}:${request.ip}:${String((request.body as { email?: string } | undefined)?.email ?? '').trim().toLowerCase()}`;
-const perClient = (request: FastifyRequest) => `${request.routeOptions.url}:${request.ip}`;
-const codeLimit = { rateLimit: { max: 5, timeWindow: 15 * 60_000, hook: 'preHandler' as const, keyGenerator: perAddress } };
-const confirmLimit = { rateLimit: { max: 20, timeWindow: 15 * 60_000, hook: 'preHandler' as const, keyGenerator: perClient } };
 
 function emailForm(action: string, error?: string): string {
   return (
@@ -56,10 +54,13 @@ function problemText(error: unknown): string | null {
 }
 
 export async function subjectAccessPublicRoutes(app: App, ctx: AppContext): Promise<void> {
+  const limits = rateLimitRules(ctx.config);
+  const codeLimit = limitRequests(ctx, limits.subjectAccessCode, (request) => `${request.ip}\n${bodyEmail(request)}`, 'code requests');
+  const confirmLimit = limitRequests(ctx, limits.subjectAccessConfirm, (request) => request.ip, 'codes entered');
   app.post(
     '/api/public/institutions/:institution/subject-access/code',
     {
-      config: codeLimit,
+      preHandler: codeLimit,
       schema: {
         tags,
         security: [],
@@ -80,7 +81,7 @@ export async function subjectAccessPublicRoutes(app: App, ctx: AppContext): Prom
   app.post(
     '/api/public/institutions/:institution/subject-access/confirm',
     {
-      config: confirmLimit,
+      preHandler: confirmLimit,
       schema: {
         tags,
         security: [],
@@ -124,7 +125,7 @@ export async function subjectAccessPublicRoutes(app: App, ctx: AppContext): Prom
       return sendHtml(reply, 200, page(`${title} — ${institution.name}`, emailForm(base(slug))));
     });
 
-    scope.post('/exports/my-data/:institution', { config: codeLimit, schema: { hide: true, params: institutionParams } }, async (request, reply) => {
+    scope.post('/exports/my-data/:institution', { preHandler: codeLimit, schema: { hide: true, params: institutionParams } }, async (request, reply) => {
       const { institution: slug } = request.params as { institution: string };
       const institution = await institutionOr404(slug, reply);
       if (!institution) return reply;
@@ -139,7 +140,7 @@ export async function subjectAccessPublicRoutes(app: App, ctx: AppContext): Prom
       }
     });
 
-    scope.post('/exports/my-data/:institution/confirm', { config: confirmLimit, schema: { hide: true, params: institutionParams } }, async (request, reply) => {
+    scope.post('/exports/my-data/:institution/confirm', { preHandler: confirmLimit, schema: { hide: true, params: institutionParams } }, async (request, reply) => {
       const { institution: slug } = request.params as { institution: string };
       const institution = await institutionOr404(slug, reply);
       if (!institution) return reply;

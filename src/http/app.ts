@@ -3,7 +3,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import rateLimit from '@fastify/rate-limit';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -95,12 +94,6 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
 
   sendSecurityHeaders(app);
   await app.register(cookie);
-  await app.register(rateLimit, {
-    global: false,
-    // The plugin throws what this returns: a Problem (not a bare body) so the error handler answers 429, not 500.
-    errorResponseBuilder: (_request, context) =>
-      new Problem(429, `Too many attempts; wait ${Math.ceil(context.ttl / 1000)} seconds and try again.`),
-  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

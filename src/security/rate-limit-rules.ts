@@ -26,5 +26,13 @@ export function rateLimitRules(config: Config) {
     profileCodeCheck: { scope: 'profile.session', max: 10, windowMs: 15 * MINUTE },
     /** client address: self-service magic links opened */
     profileLink: { scope: 'profile.link', max: 10, windowMs: 15 * MINUTE },
+    /** client address + email: right-of-access codes asked for (the API and the page count together) */
+    subjectAccessCode: { scope: 'subject-access.code', max: 5, windowMs: 15 * MINUTE },
+    /** client address: right-of-access codes entered (API and page together) */
+    subjectAccessConfirm: { scope: 'subject-access.confirm', max: 20, windowMs: 15 * MINUTE },
+    /** signed-in user: changes to their own account, which check the current password */
+    accountChange: { scope: 'account.change', max: config.loginRateLimit, windowMs: MINUTE },
+    /** client address: workflow link, unsubscribe and consent pages opened or posted */
+    workflowPages: { scope: 'workflow.page', max: 60, windowMs: MINUTE },
   } satisfies Record<string, RateLimitRule>;
 }

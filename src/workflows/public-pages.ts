@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppContext } from '../context.ts';
 import type { App } from '../http/app.ts';
 import { recordActivity } from '../activity/events.ts';
@@ -8,6 +8,8 @@ import { Problem } from '../http/problem.ts';
 import { selfActor } from '../lifecycle/self-service/profile-access.ts';
 import { verifyLink, type LinkClaims, type LinkKind } from './links.ts';
 import { page, type PageContent } from './page-html.ts';
+import { rateLimitRules } from '../security/rate-limit-rules.ts';
+import { limitRequests } from '../security/rate-limit-hook.ts';
 
 const invalidLink: PageContent = {
   title: 'This link is not valid',
@@ -32,7 +34,7 @@ export async function publicWorkflowPages(app: App, ctx: AppContext): Promise<vo
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
     });
     // Tokens carry their claims (and a tracked link its target), longer than a route parameter may be: hence `*`.
-    const limited = { rateLimit: { max: 60, timeWindow: 60_000, keyGenerator: (r: FastifyRequest) => `workflow-pages:${r.ip}` } };
+    const limited = limitRequests(ctx, rateLimitRules(ctx.config).workflowPages, (request) => request.ip, 'page views');
     const send = (reply: FastifyReply, status: number, content: PageContent) =>
       reply
         .code(status)
@@ -67,7 +69,7 @@ export async function publicWorkflowPages(app: App, ctx: AppContext): Promise<vo
         data: { kind, workflowId: claims.workflowId },
       });
 
-    scope.get<{ Params: { '*': string } }>('/p/l/*', { config: limited, schema: { hide: true } }, async (request, reply) => {
+    scope.get<{ Params: { '*': string } }>('/p/l/*', { preHandler: limited, schema: { hide: true } }, async (request, reply) => {
       const opened = await open(request.params['*'], 'track');
       if ('status' in opened) return send(reply, opened.status, opened.content);
       if (opened.contact) await recordClick(opened.contact, opened.claims, 'tracked');
@@ -102,7 +104,7 @@ export async function publicWorkflowPages(app: App, ctx: AppContext): Promise<vo
       title: 'You are unsubscribed',
       paragraphs: [`${c.institution} will send you no more newsletters or campaigns. Messages you ask for yourself (such as sign-in codes) still reach you.`],
     });
-    scope.get<{ Params: { '*': string } }>('/p/unsubscribe/*', { config: limited, schema: { hide: true } }, async (request, reply) => {
+    scope.get<{ Params: { '*': string } }>('/p/unsubscribe/*', { preHandler: limited, schema: { hide: true } }, async (request, reply) => {
       const opened = await open(request.params['*'], 'unsubscribe');
       if ('status' in opened) return send(reply, opened.status, opened.content);
       if (!opened.contact) return send(reply, 410, goneContact);
@@ -113,7 +115,7 @@ export async function publicWorkflowPages(app: App, ctx: AppContext): Promise<vo
         form: { action: `/p/unsubscribe/${request.params['*']}`, button: 'Unsubscribe' },
       });
     });
-    scope.post<{ Params: { '*': string } }>('/p/unsubscribe/*', { config: limited, schema: { hide: true } }, async (request, reply) => {
+    scope.post<{ Params: { '*': string } }>('/p/unsubscribe/*', { preHandler: limited, schema: { hide: true } }, async (request, reply) => {
       const opened = await open(request.params['*'], 'unsubscribe');
       if ('status' in opened) return send(reply, opened.status, opened.content);
       const contact = opened.contact;
@@ -135,7 +137,7 @@ export async function publicWorkflowPages(app: App, ctx: AppContext): Promise<vo
     });
 
     for (const p of pages) {
-      scope.get<{ Params: { '*': string } }>(`${p.path}*`, { config: limited, schema: { hide: true } }, async (request, reply) => {
+      scope.get<{ Params: { '*': string } }>(`${p.path}*`, { preHandler: limited, schema: { hide: true } }, async (request, reply) => {
         const opened = await open(request.params['*'], p.kind);
         if ('status' in opened) return send(reply, opened.status, opened.content);
         if (!opened.contact) return send(reply, 410, goneContact);
@@ -144,7 +146,7 @@ export async function publicWorkflowPages(app: App, ctx: AppContext): Promise<vo
         return send(reply, 200, consentForm(opened.contact, `${p.path}${request.params['*']}`, p.intro(opened.contact)));
       });
 
-      scope.post<{ Params: { '*': string }; Body: Record<string, string> | undefined }>(`${p.path}*`, { config: limited, schema: { hide: true } }, async (request, reply) => {
+      scope.post<{ Params: { '*': string }; Body: Record<string, string> | undefined }>(`${p.path}*`, { preHandler: limited, schema: { hide: true } }, async (request, reply) => {
         const opened = await open(request.params['*'], p.kind);
         if ('status' in opened) return send(reply, opened.status, opened.content);
         const contact = opened.contact;
