@@ -7,7 +7,11 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bundle = path.join(root, 'dist', 'main.js');
+const dist = path.join(root, 'dist');
+// Two bundles: `lethe worker` runs its own (src/cli/worker.ts), which leaves out what only the other
+// commands load (Fastify, its plugins, the route schemas), so a worker process stays small.
+const entries = { main: 'src/main.ts', worker: 'src/cli/worker.ts' };
+const bundleOf = (name) => path.join(dist, `${name}.js`);
 
 function newestSource(dir) {
   let newest = 0;
@@ -19,23 +23,29 @@ function newestSource(dir) {
   return newest;
 }
 
-const builtAt = fs.existsSync(bundle) ? fs.statSync(bundle).mtimeMs : 0;
+const builtAt = Math.min(...Object.keys(entries).map((name) => (fs.existsSync(bundleOf(name)) ? fs.statSync(bundleOf(name)).mtimeMs : 0)));
 if (builtAt < newestSource(path.join(root, 'src'))) {
   const { build } = await import('esbuild');
-  // Several processes may start at once: each writes its own file and renames it into place.
-  const temporary = `${bundle}.${process.pid}.tmp`;
+  // Several processes may start at once: each builds into its own folder and renames the files into place.
+  const temporary = path.join(dist, `.build-${process.pid}`);
   await build({
-    entryPoints: [path.join(root, 'src', 'main.ts')],
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([name, source]) => [name, path.join(root, source)])),
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     packages: 'external',
-    sourcemap: 'inline',
-    outfile: temporary,
+    // Beside the bundle, not inside it: an inline map (three times the code's size) would sit in
+    // every process's heap as part of the script's source. `node --enable-source-maps` reads it.
+    sourcemap: 'linked',
+    outdir: temporary,
     logLevel: 'error',
   });
-  fs.renameSync(temporary, bundle);
+  for (const name of Object.keys(entries)) {
+    fs.renameSync(path.join(temporary, `${name}.js.map`), `${bundleOf(name)}.map`);
+    fs.renameSync(path.join(temporary, `${name}.js`), bundleOf(name));
+  }
+  fs.rmSync(temporary, { recursive: true, force: true });
 }
 
 // The console (web/ → dist/web) is rebuilt with Vite when web/ is newer than the last build. It
@@ -50,7 +60,7 @@ if (process.argv[2] === 'serve') {
   }
 }
 
-const { main } = await import(pathToFileURL(bundle).href);
+const { main } = await import(pathToFileURL(bundleOf(process.argv[2] === 'worker' ? 'worker' : 'main')).href);
 const code = await main(process.argv.slice(2));
 // serve keeps running; every other command exits with its code.
 if (!(process.argv[2] === 'serve' && code === 0)) process.exit(code);

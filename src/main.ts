@@ -1,5 +1,5 @@
-import { Command, CommanderError } from 'commander';
-import { describeCliError, exitCodes } from './cli/errors.ts';
+import type { Command } from 'commander';
+import { newProgram, runProgram } from './cli/program.ts';
 import { registerServe } from './cli/serve.ts';
 import { registerMigrate } from './cli/migrate.ts';
 import { registerAudit } from './cli/audit.ts';
@@ -13,10 +13,7 @@ import { registerWorkflowCommands } from './workflows/cli.ts';
 import { registerBackupCommands } from './backup/cli.ts';
 
 export function buildProgram(): Command {
-  const program = new Command('lethe')
-    .description('Lethe: contact-data lifecycle and privacy engine')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+  const program = newProgram();
   registerServe(program);
   registerWorker(program);
   registerMigrate(program);
@@ -31,14 +28,6 @@ export function buildProgram(): Command {
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  try {
-    await buildProgram().parseAsync(argv, { from: 'user' });
-    return exitCodes.ok;
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
-    const { message, exitCode } = describeCliError(error);
-    process.stderr.write(message.endsWith('\n') ? message : message + '\n');
-    return exitCode;
-  }
+export function main(argv: string[]): Promise<number> {
+  return runProgram(buildProgram(), argv);
 }

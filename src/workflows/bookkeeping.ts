@@ -7,6 +7,12 @@ import type { Step } from './definition.ts';
 import type { QueueMail } from './steps.ts';
 
 export type Enrollment = Selectable<WorkflowEnrollmentsTable>;
+/**
+ * What running a due step reads of its enrollment. A batch takes a few hundred at once, so only
+ * these columns: the others (timestamps, lease, reason) are never read and would be garbage.
+ */
+export const dueRunColumns = ['id', 'institution_id', 'workflow_id', 'version', 'contact_id', 'step_id', 'attempts'] as const;
+export type DueRun = Pick<Enrollment, (typeof dueRunColumns)[number]>;
 export type EnrollmentChange = Updateable<WorkflowEnrollmentsTable>;
 type StepRunRow = Insertable<WorkflowStepRunsTable>;
 
@@ -25,7 +31,7 @@ export interface Bookkeeping {
   flush(): Promise<void>;
 }
 
-export const historyRow = (e: Enrollment, step: Pick<Step, 'id' | 'type'>, attempt: number, outcome: string, detail: string, at: string, id = newId()): StepRunRow => ({
+export const historyRow = (e: Pick<DueRun, 'id'>, step: Pick<Step, 'id' | 'type'>, attempt: number, outcome: string, detail: string, at: string, id = newId()): StepRunRow => ({
   id,
   enrollment_id: e.id,
   step_id: step.id,
@@ -55,6 +61,15 @@ const ROWS_PER_WRITE = 50;
 /** An UPDATE … WHERE id IN (…) binds one parameter per id. */
 const IDS_PER_UPDATE = 500;
 
+/** The same columns set to the same values (a move's values are strings, numbers or null). */
+function sameChange(a: EnrollmentChange, b: EnrollmentChange): boolean {
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const k in x) if (x[k] !== y[k]) return false;
+  for (const k in y) if (!(k in x)) return false;
+  return true;
+}
+
 /**
  * Collects a batch's writes, in the batch's transaction `trx`. Marketing refusals were looked up
  * for the whole batch beforehand (`refusals`: contact id → why), since no batched step changes
@@ -65,6 +80,7 @@ export function deferred(ctx: AppContext, trx: Db, refusals: ReadonlyMap<string,
   let runs: StepRunRow[] = [];
   // Runs that move the same way (same next step, same due time) share one UPDATE … WHERE id IN (…).
   const moves = new Map<string, { change: EnrollmentChange; ids: string[] }>();
+  let last: { change: EnrollmentChange; ids: string[] } | undefined;
   const now = ctx.clock.now().toISOString();
   const writeMails = async () => {
     const rows = mails;
@@ -90,10 +106,12 @@ export function deferred(ctx: AppContext, trx: Db, refusals: ReadonlyMap<string,
       if (runs.length >= ROWS_PER_WRITE) await writeRuns();
     },
     move: async (id, change) => {
+      // Most of a batch moves alike: a run that moves as the one before joins its group without a key being built.
+      if (last && sameChange(last.change, change)) return void last.ids.push(id);
       const key = JSON.stringify(change);
-      const group = moves.get(key) ?? { change, ids: [] };
-      group.ids.push(id);
-      moves.set(key, group);
+      last = moves.get(key) ?? { change, ids: [] };
+      last.ids.push(id);
+      moves.set(key, last);
     },
     async flush() {
       await writeMails();

@@ -273,6 +273,34 @@ describeEachEngine('workflow engine', (h) => {
     }
   });
 
+  it('moves each run of a batch as its own step says, when runs that move differently are mixed', async () => {
+    const t = await h.tenant();
+    const waits = await workflow(h, t, { name: 'then wait', trigger: { type: 'manual' }, steps: [{ type: 'send_email', send_email: { category: 'transactional', subject: 'w', text: 'w' } }, { type: 'wait', wait: { days: 1 } }] });
+    const ends = await workflow(h, t, { name: 'just mail', trigger: { type: 'manual' }, steps: [{ type: 'send_email', send_email: { category: 'transactional', subject: 'e', text: 'e' } }] });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await contact(h, t, `Mixed${i}`));
+    // Enrolled alternately, so one batch holds both kinds of move side by side.
+    for (const [i, c] of ids.entries()) await enroll(h, t, i % 2 ? ends : waits, [c]);
+    await runDueWorkflowSteps(h.ctx);
+    for (const [i, c] of ids.entries()) {
+      const [run] = await runs(h, t, c);
+      if (i % 2) expect(run, c).toMatchObject({ state: 'completed', stepId: null });
+      else expect(run, c).toMatchObject({ state: 'active', stepId: 'end', nextRunAt: new Date(h.clock.now().getTime() + 86_400_000).toISOString() });
+    }
+  });
+
+  it('runs due steps for as long as the tick may, however many: none when its time is up, every one while it lasts', async () => {
+    const t = await h.tenant();
+    const id = await workflow(h, t, { name: 'timed', trigger: { type: 'manual' }, steps: [{ type: 'send_email', send_email: { category: 'transactional', subject: 't', text: 't' } }] });
+    const ids = [await contact(h, t, 'Timed1'), await contact(h, t, 'Timed2'), await contact(h, t, 'Timed3')];
+    await enroll(h, t, id, ids);
+    await runDueWorkflowSteps(h.ctx, { limit: Infinity, forMs: 0 });
+    for (const c of ids) expect((await runs(h, t, c))[0].state).toBe('active');
+    // One run a batch, no count limit: the three batches all start within the tick's time.
+    await runDueWorkflowSteps(h.ctx, { limit: Infinity, forMs: 60_000, batch: 1 });
+    for (const c of ids) expect((await runs(h, t, c))[0].state).toBe('completed');
+  });
+
   it('anonymises a contact (seed 004) with the retention module, and ends the run', async () => {
     const t = await h.tenant();
     const id = await workflow(h, t, { name: 'forget', trigger: { type: 'manual' }, steps: [{ type: 'anonymise', anonymise: {} }, { type: 'send_email', send_email: { category: 'transactional', subject: 's', text: 't' } }] });

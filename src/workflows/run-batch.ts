@@ -1,14 +1,14 @@
 import type { AppContext, Db } from '../context.ts';
 import { marketingRefusals } from '../mail/policy.ts';
-import { deferred, type Enrollment } from './bookkeeping.ts';
-import { applyStep, stoppedContacts, type ContactRow } from './run-step.ts';
-import type { StepRun } from './steps.ts';
+import { deferred, type DueRun } from './bookkeeping.ts';
+import { applyStep, stoppedContacts } from './run-step.ts';
+import { stepContactColumns, type StepContact, type StepRun } from './steps.ts';
 
 /** Steps that need nothing outside the database and change nothing a later step of the batch reads. */
 export const batchable = new Set(['send_email', 'wait', 'condition', 'notify_staff']);
 
 export interface BatchItem {
-  e: Enrollment;
+  e: DueRun;
   run: StepRun;
 }
 
@@ -25,8 +25,8 @@ async function inSlices<T>(ids: readonly string[], lookUp: (slice: string[]) => 
 async function loadContacts(trx: Db, items: readonly BatchItem[]) {
   const ids = [...new Set(items.flatMap((i) => (i.e.contact_id ? [i.e.contact_id] : [])))];
   const marketing = [...new Set(items.flatMap((i) => (i.e.contact_id && i.run.step.type === 'send_email' && i.run.step.send_email.category === 'marketing' ? [i.e.contact_id] : [])))];
-  const contacts = new Map<string, ContactRow>();
-  for (const rows of await inSlices(ids, (slice) => trx.selectFrom('contacts').selectAll().where('id', 'in', slice).execute())) for (const c of rows) contacts.set(c.id, c);
+  const contacts = new Map<string, StepContact>();
+  for (const rows of await inSlices(ids, (slice) => trx.selectFrom('contacts').select(stepContactColumns).where('id', 'in', slice).execute())) for (const c of rows) contacts.set(c.id, c);
   const stopped = new Map((await inSlices(ids, (slice) => stoppedContacts(trx, slice))).flatMap((m) => [...m]));
   const refusals = new Map((await inSlices(marketing, (slice) => marketingRefusals(trx, slice))).flatMap((m) => [...m]));
   return { contacts, stopped, refusals };
@@ -42,7 +42,7 @@ async function loadContacts(trx: Db, items: readonly BatchItem[]) {
  * savepoint around every step would cost two statements each, and the set-based writes at the
  * end could not be undone step by step anyway.
  */
-export async function applyBatch(ctx: AppContext, trx: Db, items: readonly BatchItem[], finished: readonly Enrollment[]): Promise<number> {
+export async function applyBatch(ctx: AppContext, trx: Db, items: readonly BatchItem[], finished: readonly DueRun[]): Promise<number> {
   const { contacts, stopped, refusals } = await loadContacts(trx, items);
   const books = deferred(ctx, trx, refusals);
   for (const { e, run } of items) {

@@ -1,12 +1,10 @@
 import type { AppContext, Db } from '../context.ts';
-import type { Database } from '../db/schema.ts';
-import type { Selectable } from 'kysely';
 import { completeErasure } from '../lifecycle/storage.ts';
 import type { Prepared } from '../lifecycle/actions.ts';
 import type { Step } from './definition.ts';
-import { executeStep, PermanentStepFailure, prepareStep, type StepOutcome, type StepRun } from './steps.ts';
+import { executeStep, PermanentStepFailure, prepareStep, stepContactColumns, type StepContact, type StepOutcome, type StepRun } from './steps.ts';
 import { loadVersion } from './versions.ts';
-import { historyRow, immediate, type Bookkeeping, type Enrollment } from './bookkeeping.ts';
+import { historyRow, immediate, type Bookkeeping, type DueRun, type Enrollment } from './bookkeeping.ts';
 
 export const MAX_STEP_ATTEMPTS = 5;
 /** step_id of a run whose last step was a wait: it completes when the wait is over ("end" is never a step id). */
@@ -18,8 +16,6 @@ export function stepRetryDelayMs(attempts: number): number {
 }
 
 class LeaseLost extends Error {}
-
-export type ContactRow = Selectable<Database['contacts']>;
 
 /** Contacts whose runs stop although their row exists: disabled (soft-deleted) or anonymised stubs. */
 export async function stoppedContacts(db: Db, ids: string[]): Promise<Map<string, string>> {
@@ -38,9 +34,9 @@ export async function applyStep(
   ctx: AppContext,
   trx: Db,
   books: Bookkeeping,
-  e: Enrollment,
+  e: DueRun,
   run: StepRun,
-  contact: ContactRow | undefined,
+  contact: StepContact | undefined,
   /** why the run stops although its contact row exists (disabled, anonymised), or null */
   stopped: string | null,
   prepared: Prepared | null,
@@ -71,7 +67,7 @@ export async function applyStep(
 }
 
 /** The run's current step, or null when its version has no such step. Definitions come from a cache (versions.ts). */
-export async function runOf(db: Db, e: Enrollment): Promise<StepRun | null> {
+export async function runOf(db: Db, e: DueRun): Promise<StepRun | null> {
   const definition = await loadVersion(db, e.workflow_id, e.version);
   const step = definition.steps.find((s) => s.id === (e.step_id ?? definition.steps[0].id));
   return step ? { institutionId: e.institution_id, workflowId: e.workflow_id, enrollmentId: e.id, definition, step } : null;
@@ -101,7 +97,7 @@ export async function runEnrollmentStep(ctx: AppContext, enrollmentId: string, w
         .where('state', '=', 'active')
         .executeTakeFirst();
       if (Number(held.numUpdatedRows) !== 1) throw new LeaseLost();
-      const contact = e.contact_id ? await trx.selectFrom('contacts').selectAll().where('id', '=', e.contact_id).executeTakeFirst() : undefined;
+      const contact = e.contact_id ? await trx.selectFrom('contacts').select(stepContactColumns).where('id', '=', e.contact_id).executeTakeFirst() : undefined;
       const stopped = contact ? ((await stoppedContacts(trx, [contact.id])).get(contact.id) ?? null) : null;
       return applyStep(ctx, trx, immediate(ctx, trx), e, run, contact, stopped, prepared);
     });
@@ -127,7 +123,7 @@ async function finishAfterLastWait(ctx: AppContext, e: Enrollment, workerId: str
   return Number(r.numUpdatedRows) === 1 ? 'ran' : 'lost';
 }
 
-async function recordFailure(ctx: AppContext, e: Enrollment, step: Pick<Step, 'id' | 'type'>, attempt: number, workerId: string, error: unknown): Promise<void> {
+async function recordFailure(ctx: AppContext, e: DueRun, step: Pick<Step, 'id' | 'type'>, attempt: number, workerId: string, error: unknown): Promise<void> {
   const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
   const final = error instanceof PermanentStepFailure || attempt >= MAX_STEP_ATTEMPTS;
   const now = ctx.clock.now();

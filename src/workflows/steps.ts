@@ -14,6 +14,13 @@ import { postWorkflowWebhook } from './webhook-step.ts';
 import { anonymiseContacts } from '../retention/anonymise.ts';
 import { readRetentionSettings } from '../retention/settings.ts';
 
+/**
+ * The contact columns a step reads (merge fields, conditions). Loaded for a whole batch of steps,
+ * so not the whole row: a row's other columns would be read, parsed and then left as garbage.
+ */
+export const stepContactColumns = ['id', 'first_name', 'last_name', 'email', 'opt_in_status'] as const;
+export type StepContact = Pick<Contact, (typeof stepContactColumns)[number]>;
+
 /** A step that can never succeed as written (the contact's state refuses it): no retry. */
 export class PermanentStepFailure extends Error {}
 
@@ -100,7 +107,7 @@ function templateOf(step: Extract<Step, { type: 'send_email' | 'notify_staff' }>
   return known;
 }
 
-async function mergeValues(ctx: AppContext, trx: Db, run: StepRun, contact: Contact, used: readonly string[], links: Record<string, string>): Promise<Record<string, string>> {
+async function mergeValues(ctx: AppContext, trx: Db, run: StepRun, contact: StepContact, used: readonly string[], links: Record<string, string>): Promise<Record<string, string>> {
   const values: Record<string, string> = {
     firstName: contact.first_name,
     lastName: contact.last_name,
@@ -130,7 +137,7 @@ async function mergeValues(ctx: AppContext, trx: Db, run: StepRun, contact: Cont
   return values;
 }
 
-async function conditionHolds(trx: Db, contact: Contact, test: Extract<Step, { type: 'condition' }>['condition']['if']): Promise<boolean> {
+async function conditionHolds(trx: Db, contact: StepContact, test: Extract<Step, { type: 'condition' }>['condition']['if']): Promise<boolean> {
   if ('optedIn' in test) return (contact.opt_in_status === 'opted_in') === test.optedIn;
   if ('attribute' in test) {
     const row = await trx
@@ -153,7 +160,7 @@ async function conditionHolds(trx: Db, contact: Contact, test: Extract<Step, { t
 }
 
 /** Runs one step and its effects in the caller's transaction; its emails go to `queueMail`. */
-export async function executeStep(ctx: AppContext, trx: Db, run: StepRun, contact: Contact, prepared: Prepared | null, queueMail: QueueMail): Promise<StepOutcome> {
+export async function executeStep(ctx: AppContext, trx: Db, run: StepRun, contact: StepContact, prepared: Prepared | null, queueMail: QueueMail): Promise<StepOutcome> {
   const { step, definition } = run;
   const next = nextStepId(definition, step.id);
   const now = ctx.clock.now();
@@ -201,7 +208,9 @@ export async function executeStep(ctx: AppContext, trx: Db, run: StepRun, contac
       const { logRetentionMonths } = await readRetentionSettings(trx, run.institutionId);
       const supportUntil = new Date(now);
       supportUntil.setUTCMonth(supportUntil.getUTCMonth() + logRetentionMonths);
-      const tables = await anonymiseContacts(ctx, trx, run.institutionId, [contact], { actor: workflowActor(run.workflowId), runId: null, supportUntil: supportUntil.toISOString() });
+      // Anonymisation reads the whole row (it seals what it removes); only this step needs it.
+      const row = await trx.selectFrom('contacts').selectAll().where('id', '=', contact.id).executeTakeFirstOrThrow();
+      const tables = await anonymiseContacts(ctx, trx, run.institutionId, [row], { actor: workflowActor(run.workflowId), runId: null, supportUntil: supportUntil.toISOString() });
       return { next: null, detail: 'contact anonymised', erasure: { tables, confirmations: 0 } };
     }
     case 'expunge':
