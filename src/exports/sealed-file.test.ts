@@ -49,6 +49,26 @@ describe('CSV cells', () => {
     expect(csvCell('-cmd|calc')).toBe("'-cmd|calc");
     expect(csvCell({ newsletter: { granted: true } })).toBe('"{""newsletter"":{""granted"":true}}"');
   });
+
+  it('pins every kind of cell: formulas by their first character only, line breaks and quotes quoted, nulls empty', () => {
+    expect(csvCell('\tcmd')).toBe("'\tcmd");
+    expect(csvCell('\rcmd')).toBe(`"'\rcmd"`);
+    expect(csvCell('line 1\nline 2')).toBe('"line 1\nline 2"');
+    expect(csvCell('a=b, @c')).toBe('"a=b, @c"');
+    expect(csvCell('+')).toBe('+');
+    expect(csvCell('+33 6 12 34 56 78')).toBe('+33 6 12 34 56 78');
+    expect(csvCell('+SUM(A1)')).toBe("'+SUM(A1)");
+    expect(csvCell('=1+1')).toBe("'=1+1");
+    expect(csvCell('Björn Müller')).toBe('Björn Müller');
+    expect(csvCell('')).toBe('');
+    expect(csvCell(undefined)).toBe('');
+    expect(csvCell(0)).toBe('0');
+    expect(csvCell(false)).toBe('false');
+    expect(csvCell(-5)).toBe('-5');
+    expect(csvCell(['=x', 'y'])).toBe('"[""=x"",""y""]"');
+    expect(csvLine([])).toBe('\r\n');
+    expect(csvLine(['=cmd', null, undefined, 'ok'])).toBe("'=cmd,,,ok\r\n");
+  });
 });
 
 describe('export state machine', () => {

@@ -6,6 +6,7 @@ import { encodeCursor } from '../contacts/cursor.ts';
 import { directoryQuery, type AttributeFilter, type DirectoryFilters } from '../contacts/directory.ts';
 import { visibleTo, type Viewer } from '../contacts/visibility.ts';
 import type { ExportTable } from './archive.ts';
+import { SqlitePageReader, type RawPage } from './sqlite-page-reader.ts';
 
 /** What an export holds. Stored as JSON on the export row. */
 export type ContactFilters = Omit<DirectoryFilters, 'sort' | 'order' | 'after' | 'limit' | 'attributes'> & { attributes?: AttributeFilter[] };
@@ -73,9 +74,17 @@ function enrichment(kind: 'sqlite' | 'postgres') {
 
 type EnrichedRow = ContactRow & { attrs: unknown; auths: unknown };
 
+/** A page row: the values of `pageColumns`, in that order (arrays: a million rows are cheaper without a key set each). */
+const pageColumns = [...contactColumns.map((c) => c.slice('contacts.'.length)), 'attrs', 'auths'] as (keyof EnrichedRow)[];
+const at = Object.fromEntries(pageColumns.map((c, i) => [c, i])) as Record<keyof EnrichedRow, number>;
+
 /** Pages of the scope's contacts the viewer may see, with their attributes and authorizations, each page one query. */
-async function* contactPages(ctx: AppContext, institutionId: string, scope: ExportScope, viewer: Viewer, pageSize = PAGE_SIZE): AsyncGenerator<EnrichedRow[]> {
-  let after: { createdAt: string; id: string; rowid: number } | null = null;
+async function* contactPages(ctx: AppContext, institutionId: string, scope: ExportScope, viewer: Viewer, pageSize = PAGE_SIZE): AsyncGenerator<unknown[][]> {
+  if (scope.type !== 'contacts' && ctx.store.kind === 'sqlite' && ctx.store.sqlitePath && ctx.store.sqlitePath !== ':memory:') {
+    yield* storageOrderPages(ctx, ctx.store.sqlitePath, institutionId, scope, viewer, Math.min(pageSize, RANGE_ROWS));
+    return;
+  }
+  let after: { createdAt: string; id: string } | null = null;
   for (;;) {
     let rows: EnrichedRow[];
     const extra = enrichment(ctx.store.kind);
@@ -88,22 +97,82 @@ async function* contactPages(ctx: AppContext, institutionId: string, scope: Expo
       };
       const q = (await directoryQuery(ctx, institutionId, viewer, filters)) as unknown as SelectQueryBuilder<Database, 'contacts', ContactRow>;
       rows = (await q.clearLimit().select('contacts.opt_in_changed_at').select(extra).limit(pageSize).execute()) as EnrichedRow[];
-    } else if (ctx.store.kind === 'sqlite') {
-      // Walk the table in storage order (rowid ranges): sequential reads instead of one index
-      // seek per row. Lethe never VACUUMs, the one thing that renumbers rowids.
-      let q = scopedContacts(ctx.db, institutionId, scope, viewer).select(extra).select(sql<number>`contacts.rowid`.as('_rowid'));
-      if (after) q = q.where(sql`contacts.rowid`, '>', after.rowid);
-      rows = (await q.orderBy(sql`contacts.rowid`).limit(pageSize).execute()) as EnrichedRow[];
     } else {
       let q = scopedContacts(ctx.db, institutionId, scope, viewer).select(extra);
       if (after) q = q.where('contacts.id', '>', after.id);
       rows = (await q.orderBy('contacts.id').limit(pageSize).execute()) as EnrichedRow[];
     }
     if (rows.length === 0) return;
-    yield rows;
+    yield rows.map((r) => pageColumns.map((c) => r[c]));
     if (rows.length < pageSize) return;
-    const last = rows[rows.length - 1] as ContactRow & { _rowid?: number };
-    after = { createdAt: last.created_at, id: last.id, rowid: last._rowid ?? 0 };
+    const last = rows[rows.length - 1];
+    after = { createdAt: last.created_at, id: last.id };
+  }
+}
+
+/** Reader threads per export on SQLite: with two, reading keeps up with writing on a two-core machine. */
+const READERS = 2;
+/**
+ * Rows per rowid range: smaller than PAGE_SIZE because ranges are read ahead, and rows waiting
+ * in memory longer than a couple of young-generation collections are promoted: with 2,000 the
+ * export's peak RSS grew by 40–80 MB more, for no measurable speed.
+ */
+const RANGE_ROWS = 1000;
+/** The widest rowid range read at once, in page sizes (a page then holds at most this many pages' rows). */
+const MAX_RANGE_PAGES = 8;
+
+/**
+ * SQLite, every scope but a filtered directory: the table in storage order, in rowid ranges
+ * (sequential reads instead of one index seek per row; Lethe never VACUUMs, the one thing that
+ * renumbers rowids). A range needs no cursor from the previous page, so the next ranges are read
+ * ahead on the reader threads while the caller writes this one. Ranges aim at `pageSize` rows:
+ * where the scope is sparse (a small team in a large table) they widen, so that the number of
+ * queries follows the team's size more than the table's. The export holds the contacts that
+ * existed when it started (rowids up to the largest one then).
+ */
+async function* storageOrderPages(
+  ctx: AppContext,
+  file: string,
+  institutionId: string,
+  scope: Exclude<ExportScope, { type: 'contacts' }>,
+  viewer: Viewer,
+  pageSize: number,
+): AsyncGenerator<unknown[][]> {
+  const last = await ctx.db.selectFrom('contacts').select(sql<number | null>`max(rowid)`.as('rowid')).executeTakeFirstOrThrow();
+  const end = last.rowid ?? 0;
+  // The same statement text for every range (each reader prepares it once), the bounds as parameters.
+  const rangeQuery = (from: number, to: number) =>
+    scopedContacts(ctx.db, institutionId, scope, viewer)
+      .select(enrichment('sqlite'))
+      .where(sql`contacts.rowid`, '>', from)
+      .where(sql`contacts.rowid`, '<=', to)
+      .orderBy(sql`contacts.rowid`)
+      .compile();
+  const readers = Array.from({ length: Math.min(READERS, Math.ceil(end / pageSize)) }, () => new SqlitePageReader(file));
+  const ahead: { width: number; page: Promise<RawPage> }[] = [];
+  let from = 0;
+  let width = pageSize;
+  let turn = 0;
+  const readNext = () => {
+    if (from >= end) return;
+    ahead.push({ width, page: readers[turn++ % readers.length].read(rangeQuery(from, from + width)) });
+    from += width;
+  };
+  try {
+    for (let i = 0; i < readers.length; i++) readNext();
+    while (ahead.length) {
+      const range = ahead.shift()!;
+      const { columns, rowsJson } = await range.page;
+      const rows = rowsJson.map((row) => JSON.parse(row) as unknown[]);
+      width = rows.length >= pageSize / 2 ? pageSize : Math.min(range.width * 2, pageSize * MAX_RANGE_PAGES);
+      readNext();
+      if (pageColumns.some((c, i) => columns[i] !== c)) throw new Error(`unexpected export page columns: ${columns.join(', ')}`);
+      if (rows.length) yield rows;
+    }
+  } finally {
+    // Ranges still being read when the caller stops (a failure downstream) are simply dropped.
+    for (const range of ahead) range.page.catch(() => {});
+    await Promise.all(readers.map((r) => r.close()));
   }
 }
 
@@ -174,37 +243,39 @@ export async function contactsTable(ctx: AppContext, institutionId: string, scop
   const employerNames = new Map<string, string>();
   const base = contactHeader.length;
 
-  const parsed = (v: unknown): unknown[] => (v === null || v === undefined ? [] : typeof v === 'string' ? JSON.parse(v) : (v as unknown[]));
+  // SQLite hands the JSON arrays over as text, PostgreSQL already parsed; most contacts have no authorization at all.
+  const parsed = (v: unknown): unknown[] => (v === null || v === undefined || v === '[]' ? [] : typeof v === 'string' ? JSON.parse(v) : (v as unknown[]));
 
   async function* pages(): AsyncGenerator<unknown[][]> {
     for await (const rows of contactPages(ctx, institutionId, scope, viewer)) {
-      const missing = [...new Set(rows.map((r) => r.employer_id).filter((e): e is string => e !== null && !employerNames.has(e)))];
+      const missing = [...new Set(rows.map((r) => r[at.employer_id] as string | null).filter((e): e is string => e !== null && !employerNames.has(e)))];
       if (missing.length) for (const e of await ctx.db.selectFrom('employers').select(['id', 'name']).where('id', 'in', missing).execute()) employerNames.set(e.id, e.name);
       yield rows.map((r) => {
         let grants: Record<string, { granted: boolean; updatedAt: string }> | null = null;
-        for (const [purpose, granted, updatedAt] of parsed(r.auths) as [string, number, string][]) {
+        for (const [purpose, granted, updatedAt] of parsed(r[at.auths]) as [string, number, string][]) {
           (grants ??= {})[purpose] = { granted: Number(granted) === 1, updatedAt: new Date(updatedAt).toISOString() };
         }
+        const employerId = r[at.employer_id] as string | null;
         const row: unknown[] = [
-          r.id,
-          r.first_name,
-          r.last_name,
-          r.email,
-          r.mobile_phone,
-          r.employer_id ? (employerNames.get(r.employer_id) ?? null) : null,
-          r.organization_id,
-          r.owner_user_id,
-          r.visibility,
-          r.approval_status,
-          r.source,
-          r.opt_in_status,
-          r.opt_in_changed_at,
+          r[at.id],
+          r[at.first_name],
+          r[at.last_name],
+          r[at.email],
+          r[at.mobile_phone],
+          employerId ? (employerNames.get(employerId) ?? null) : null,
+          r[at.organization_id],
+          r[at.owner_user_id],
+          r[at.visibility],
+          r[at.approval_status],
+          r[at.source],
+          r[at.opt_in_status],
+          r[at.opt_in_changed_at],
           grants,
-          r.created_at,
-          r.updated_at,
+          r[at.created_at],
+          r[at.updated_at],
         ];
-        row.length = columns.length;
-        for (const [attributeId, text] of parsed(r.attrs) as [string, string][]) {
+        for (let s = 0; s < definitions.length; s++) row.push(null);
+        for (const [attributeId, text] of parsed(r[at.attrs]) as [string, string][]) {
           const s = slot.get(attributeId);
           if (s !== undefined) row[base + s] = attributeValueOf(definitions[s].type, text, null);
         }
