@@ -914,6 +914,8 @@ export interface RetentionRunItemsTable {
   outcome: 'delete' | 'anonymise';
   /** null until handled; then deleted, anonymised or skipped_active */
   done: string | null;
+  /** the contact's organization when the snapshot was taken (0010), for the report's per-organization counts */
+  organization_id: string | null;
 }
 
 export interface RetentionLocksTable {

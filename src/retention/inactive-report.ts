@@ -28,13 +28,18 @@ const SAMPLE_SIZE = 20;
 
 /** The report of a run's snapshot (retention_run_items), read before anything is changed. */
 export async function buildReport(ctx: Pick<AppContext, 'store'>, db: Db, runId: string, institutionId: string): Promise<InactiveReport> {
+  // Counted from the snapshot alone (it holds each contact's organization), then named.
   const perOrg = await db
-    .selectFrom('retention_run_items as i')
-    .innerJoin('contacts as c', 'c.id', 'i.contact_id')
-    .leftJoin('organizations as o', 'o.id', 'c.organization_id')
-    .select((eb) => ['c.organization_id', 'o.name', 'i.outcome', eb.fn.countAll<number>().as('n')])
-    .where('i.run_id', '=', runId)
-    .groupBy(['c.organization_id', 'o.name', 'i.outcome'])
+    .selectFrom(
+      db
+        .selectFrom('retention_run_items')
+        .select((eb) => ['organization_id', 'outcome', eb.fn.countAll<number>().as('n')])
+        .where('run_id', '=', runId)
+        .groupBy(['organization_id', 'outcome'])
+        .as('i'),
+    )
+    .leftJoin('organizations as o', 'o.id', 'i.organization_id')
+    .select(['i.organization_id', 'o.name', 'i.outcome', 'i.n'])
     .execute();
   const byOrg = new Map<string, InactiveReport['perOrganization'][number]>();
   for (const r of perOrg) {

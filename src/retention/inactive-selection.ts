@@ -7,14 +7,17 @@ import { effectiveRecency } from './recency-store.ts';
  * (recency is institution-wide, so activity in any organization keeps a contact) whose recency is
  * before the cutoff and that is not already an anonymised stub. Those who bought or benefited
  * (on an order as purchase or cultural contact) are anonymised; the others, prospects, deleted.
- * Simulation and execution both fix their set with this one statement.
+ * Simulation and execution both fix their set with this one statement, which also notes each
+ * contact's organization for the report. The organization is read by a look-up of the selected
+ * contacts only: naming it in the scan would make the planner read every contact row instead of
+ * walking the (institution, creation date, id) index.
  */
 export async function snapshotInactive(trx: Db, runId: string, institutionId: string, cutoff: string): Promise<number> {
   const result = await sql`
-    insert into retention_run_items (run_id, contact_id, outcome, done)
+    insert into retention_run_items (run_id, contact_id, outcome, done, organization_id)
     select ${runId}, c.id,
       case when exists (select 1 from ticket_order_contacts oc where oc.contact_id = c.id) then 'anonymise' else 'delete' end,
-      null
+      null, (select o.organization_id from contacts o where o.id = c.id)
     from contacts c left join contact_recency r on r.contact_id = c.id
     where c.institution_id = ${institutionId}
       and ${effectiveRecency} < ${cutoff}

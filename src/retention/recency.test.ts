@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { describeEachEngine } from '../../test/support/harness.ts';
 import { recordActivity } from '../activity/events.ts';
-import { rebuildRecency } from './recency-rebuild.ts';
+import { sql } from 'kysely';
+import { bestRecencyPerContact, rebuildRecency } from './recency-rebuild.ts';
 import { addToWaitlist, confirmOption, recordOption, recordOrder, recordPayment } from './ticketing.ts';
 import { newContact, post, recencyOfContact, sale } from './test-support.ts';
 
@@ -111,6 +112,31 @@ describeEachEngine('recency: ticketing feed and activity move it, the rebuild ag
     const before = await h.ctx.db.selectFrom('contact_recency').select(['contact_id', 'recency_at', 'reason']).where('institution_id', '=', t.institutionId).execute();
     await rebuildRecency(h.ctx, t.institutionId);
     expect(await h.ctx.db.selectFrom('contact_recency').select(['contact_id', 'recency_at', 'reason']).where('institution_id', '=', t.institutionId).execute()).toEqual(before);
+  });
+
+  it('a rebuild of one institution leaves another’s recency alone, and reads events and orders from their recency indexes', async () => {
+    const t = await h.tenant();
+    const other = await h.tenant();
+    const mine = await newContact(h, t, 'Rebuilt');
+    const theirs = await newContact(h, other, 'Untouched');
+    await post(h, t.admin.token, '/api/ticketing/orders', sale(mine, 'RB-1', '2024-01-01T00:00:00Z'));
+    await post(h, other.admin.token, '/api/ticketing/orders', sale(theirs, 'RB-2', '2024-02-01T00:00:00Z'));
+    await h.ctx.db.transaction().execute((trx) =>
+      recordActivity(trx, { institutionId: t.institutionId, contactId: mine, organizationId: null, actorUserId: null, type: 'link.clicked', occurredAt: '2024-01-01T00:00:00.000Z', data: {} }),
+    );
+    await rebuildRecency(h.ctx, t.institutionId);
+    // Same instant as the order: the click ranks higher.
+    expect(await recencyOfContact(h, t.admin.token, mine)).toMatchObject({ recency: '2024-01-01T00:00:00.000Z', reason: 'link_click', sourceId: null });
+    expect(await recencyOfContact(h, other.admin.token, theirs)).toMatchObject({ recency: '2024-02-01T00:00:00.000Z', reason: 'sale' });
+    if (h.ctx.store.kind === 'sqlite') {
+      // The rebuild's speed rests on these plans: the activity filter must match the partial index's predicate (migration 0010).
+      const plan = await sql<{ detail: string }>`explain query plan ${bestRecencyPerContact(h.ctx.db, { institutionId: t.institutionId })}`.execute(h.ctx.db);
+      const details = plan.rows.map((r) => r.detail).join('\n');
+      expect(details).toContain('INDEX activity_recency');
+      expect(details).toContain('COVERING INDEX ticket_orders_recency');
+      const index = await sql`select name from sqlite_master where type = 'index' and name = 'contact_recency_institution'`.execute(h.ctx.db);
+      expect(index.rows).toHaveLength(1);
+    }
   });
 
   it('property: maintained incrementally or rebuilt from scratch, every contact’s recency is the same', async () => {

@@ -33,9 +33,9 @@ export const securityHeaders: HelmetOptions = {
 };
 
 /** The headers helmet sets for these options, computed once: none of them depends on the request. */
-function fixedHeaders(options: HelmetOptions): Array<[string, string]> {
-  const headers: Array<[string, string]> = [];
-  const recorder = { setHeader: (name: string, value: string) => headers.push([name, String(value)]), removeHeader: () => {} };
+function fixedHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const recorder = { setHeader: (name: string, value: string) => (headers[name.toLowerCase()] = String(value)), removeHeader: () => {} };
   helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, () => {});
   return headers;
 }
@@ -43,13 +43,13 @@ function fixedHeaders(options: HelmetOptions): Array<[string, string]> {
 /**
  * Sets the security headers on every response. @fastify/helmet rebuilt helmet's middleware from
  * its options on every request, a visible share of a small write's CPU; the headers never change,
- * so they are set from a list made at start-up. They go on the raw response first, so a route
- * that sends a stricter Content-Security-Policy of its own replaces this one.
+ * so they are made once at start-up and added to the reply's own headers, which error answers keep
+ * too. A route that sends a stricter Content-Security-Policy of its own replaces this one.
  */
 export function sendSecurityHeaders(app: FastifyInstance, options: HelmetOptions = securityHeaders): void {
   const headers = fixedHeaders(options);
   app.addHook('onRequest', (_request, reply, done) => {
-    for (const [name, value] of headers) reply.raw.setHeader(name, value);
+    reply.headers(headers);
     done();
   });
 }

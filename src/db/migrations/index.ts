@@ -8,6 +8,7 @@ import * as m0006 from './0006_exports.ts';
 import * as m0007 from './0007_workflows.ts';
 import * as m0008 from './0008_retention.ts';
 import * as m0009 from './0009_rate_limits.ts';
+import * as m0010 from './0010_retention_batch_indexes.ts';
 
 /** Every migration, in order. Both engines run this one list. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_workflows': m0007,
   '0008_retention': m0008,
   '0009_rate_limits': m0009,
+  '0010_retention_batch_indexes': m0010,
 };
