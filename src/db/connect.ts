@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { GroupCommitDriver, groupCommitDialect } from './group-commit.ts';
+import { checkpointInBackground } from './background-checkpoints.ts';
 import type { Database } from './schema.ts';
 
 export type EngineKind = 'sqlite' | 'postgres';
@@ -15,6 +16,11 @@ export interface Store {
   sqlitePath?: string;
   /** makes erased values unrecoverable at the storage level (SQLite checkpoint; PostgreSQL vacuum) */
   compact(tables?: string[]): Promise<void>;
+  /**
+   * While a process serves requests: SQLite's WAL checkpoints move to a thread of their own
+   * (background-checkpoints.ts). Returns the function that ends it; nothing to do on PostgreSQL.
+   */
+  checkpointWhileServing(): () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,6 +52,8 @@ function withStatementCache(raw: SQLite.Database, max = 500) {
   };
 }
 
+const AUTOCHECKPOINT_PAGES = 10_000;
+
 export function openSqlite(file: string): Store {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const raw = new SQLite(file);
@@ -55,10 +63,13 @@ export function openSqlite(file: string): Store {
   raw.pragma('busy_timeout = 5000');
   raw.pragma('synchronous = NORMAL');
   // Fewer, larger checkpoints: each one syncs, and a write-heavy path pays for it on commit.
-  raw.pragma('wal_autocheckpoint = 10000');
+  raw.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
   raw.pragma('cache_size = -16000');
   const driver = new GroupCommitDriver(raw, withStatementCache(raw));
   const db = new Kysely<Database>({ dialect: groupCommitDialect(driver) });
+  // Several servers of one process (tests, benchmarks) share one thread.
+  let serving = 0;
+  let stopThread: (() => Promise<void>) | null = null;
   return {
     db,
     kind: 'sqlite',
@@ -66,7 +77,18 @@ export function openSqlite(file: string): Store {
     async compact() {
       await driver.outsideTransaction((connection) => connection.pragma('wal_checkpoint(TRUNCATE)'));
     },
+    checkpointWhileServing() {
+      if (file === ':memory:') return async () => {};
+      if (serving++ === 0) stopThread = checkpointInBackground(file, { setAutomatic: (pages) => raw.pragma(`wal_autocheckpoint = ${pages}`) }, AUTOCHECKPOINT_PAGES);
+      let ended = false;
+      return async () => {
+        if (ended) return;
+        ended = true;
+        if (--serving === 0) await stopThread?.();
+      };
+    },
     async close() {
+      await stopThread?.();
       await db.destroy();
     },
   };
@@ -87,6 +109,7 @@ export function openPostgres(url: string, poolMax = 10): Store {
     async compact(tables) {
       for (const table of tables ?? []) await sql`vacuum ${sql.table(table)}`.execute(db);
     },
+    checkpointWhileServing: () => async () => {},
     async close() {
       await db.destroy();
     },

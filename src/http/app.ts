@@ -48,6 +48,14 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   app.server.headersTimeout = Math.min(60_000, ctx.config.httpRequestTimeoutSeconds * 1000);
   guardJsonBodies(app);
   app.addHook('onRequest', refuseNulInUrl);
+  // A listening server leaves WAL checkpoints to a thread of their own, off the requests' path.
+  let endCheckpoints: (() => Promise<void>) | null = null;
+  app.addHook('onListen', async () => {
+    endCheckpoints ??= ctx.store.checkpointWhileServing();
+  });
+  app.addHook('onClose', async () => {
+    await endCheckpoints?.();
+  });
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
