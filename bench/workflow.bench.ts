@@ -1,4 +1,3 @@
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { createInstitution } from '../src/access/institutions.ts';
 import { createWorkflow } from '../src/workflows/workflows.ts';
 import { insertEnrollments } from '../src/workflows/triggers.ts';
 import { runDueWorkflowSteps } from '../src/workflows/engine.ts';
+import { buildLetheBundles, runWorkerOnce } from './worker-process.ts';
 import { figure, type BenchFigure } from './result.ts';
 
 /**
@@ -34,7 +34,6 @@ import { figure, type BenchFigure } from './result.ts';
 const ENROLLMENTS = Number(process.env.BENCH_WORKFLOW_ENROLLMENTS ?? 100_000);
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
 const CLOCK_START = '2026-01-01T00:00:00.000Z';
-const lethe = path.resolve('bin/lethe.js');
 
 interface Target {
   engine: 'sqlite' | 'postgres';
@@ -121,34 +120,7 @@ async function baseline(ctx: AppContext, p: Prepared): Promise<number> {
   return done / ((performance.now() - started) / 1000);
 }
 
-/** Runs `lethe worker --once` on the target's store, sampling its peak resident memory (VmHWM) until it exits. */
-function workerOnce(t: Target): Promise<{ seconds: number; peakRssMb: number }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, LETHE_DATA_DIR: t.dataDir, LETHE_SECRET: SECRET, LOG_LEVEL: 'error' };
-  if (t.databaseUrl) env.DATABASE_URL = t.databaseUrl;
-  else delete env.DATABASE_URL;
-  delete env.SMTP_URL; // no transport: the queued mail stays in the outbox
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [lethe, 'worker', '--once'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    let peak = 0;
-    child.stderr.on('data', (d) => (stderr += d));
-    const sample = () => {
-      try {
-        const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (hwm) peak = Math.max(peak, Number(hwm[1]) / 1024);
-      } catch {
-        // exited
-      }
-    };
-    const timer = setInterval(sample, 50);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      if (code !== 0) reject(new Error(`lethe worker --once exited with ${code}: ${stderr}`));
-      else resolve({ seconds: (performance.now() - started) / 1000, peakRssMb: Math.round(peak) });
-    });
-  });
-}
+const workerOnce = (t: Target) => runWorkerOnce({ dataDir: t.dataDir, secret: SECRET, databaseUrl: t.databaseUrl });
 
 async function stillDue(ctx: AppContext, p: Prepared): Promise<number> {
   const row = await ctx.db.selectFrom('workflow_enrollments').select((eb) => eb.fn.countAll<number>().as('n')).where('workflow_id', '=', p.workflowId).where('state', '=', 'active').executeTakeFirstOrThrow();
@@ -199,7 +171,7 @@ async function withScratchDatabase<T>(adminUrl: string, use: (url: string) => Pr
 
 export async function run(): Promise<BenchFigure[]> {
   // Build the bundle `lethe worker` runs once, before anything is measured.
-  spawnSync(process.execPath, [lethe, '--help'], { stdio: 'ignore' });
+  buildLetheBundles();
   const figures: BenchFigure[] = [];
   const sqliteDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-bench-workflow-'));
   try {

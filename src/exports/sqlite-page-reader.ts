@@ -42,7 +42,7 @@ parentPort.on('message', ({ id, sql, parameters }) => {
  * keeps each thread's memory low (the default let two readers add ~50 MB to the export's peak RSS).
  * The old generation's ceiling leaves room for the widest range (8,000 rows).
  */
-const READER_HEAP = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 };
+const READER_HEAP = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 };
 
 /**
  * A page as it crossed: each row as JSON text, parsed only when the caller takes the page (pages
