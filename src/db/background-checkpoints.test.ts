@@ -5,11 +5,15 @@ import { sql } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
 import { openSqlite, type Store } from './connect.ts';
 import { migrateToLatest } from './migrate.ts';
+import { checkpointInBackground } from './background-checkpoints.ts';
 
 let store: Store | null = null;
+let stopThread: (() => Promise<void>) | null = null;
 afterEach(async () => {
+  await stopThread?.();
   await store?.close();
   store = null;
+  stopThread = null;
 });
 
 async function freshStore(): Promise<{ store: Store; file: string }> {
@@ -21,35 +25,65 @@ async function freshStore(): Promise<{ store: Store; file: string }> {
 }
 
 const autocheckpoint = async (s: Store) => Number(Object.values((await sql.raw('pragma wal_autocheckpoint').execute(s.db)).rows[0] as object)[0]);
-const until = async (check: () => boolean, ms = 5000) => {
-  for (const end = Date.now() + ms; !check(); ) {
+const until = async (check: () => boolean | Promise<boolean>, ms = 5000) => {
+  for (const end = Date.now() + ms; !(await check()); ) {
     if (Date.now() > end) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 };
+const institution = (s: Store, name: string) => s.db.insertInto('institutions').values({ id: name, name, slug: name, settings: '{}', created_at: new Date().toISOString() }).execute();
 
-it('while serving, the WAL reaches the database file through the checkpoint thread, not the serving connection', async () => {
+it('a thread checkpoints while the server writes, ends when writing stops, and starts again with the next write', async () => {
   const { store, file } = await freshStore();
-  expect(await autocheckpoint(store)).toBe(10_000);
-  const stop = store.checkpointWhileServing();
+  const setTo: number[] = [];
+  const background = checkpointInBackground(file, { setAutomatic: (pages) => (setTo.push(pages), void store.db.executeQuery(sql.raw(`pragma wal_autocheckpoint = ${pages}`).compile(store.db))) }, 10_000, {
+    everyMs: 20,
+    idleMs: 300,
+    pollMs: 20,
+    busyPolls: 1,
+  });
+  stopThread = background.stop;
+  expect(background.running()).toBe(false); // nothing written yet: no thread
+
+  const first = `first-write-${Date.now()}`;
+  await institution(store, first);
+  await until(() => background.running());
   expect(await autocheckpoint(store)).toBe(0);
+  // Only a checkpoint copies a committed page from the WAL into the file, and this connection's are off.
+  await until(() => fs.readFileSync(file).includes(first));
 
-  const marker = `checkpointed-by-the-thread-${Date.now()}`;
-  await store.db.insertInto('institutions').values({ id: 'i-1', name: marker, slug: 'i-1', settings: '{}', created_at: new Date().toISOString() }).execute();
-  // Only a checkpoint copies a committed page from the WAL into the file; this connection makes none.
-  await until(() => fs.readFileSync(file).includes(marker));
-
-  await stop();
+  await until(() => !background.running(), 3000);
   expect(await autocheckpoint(store)).toBe(10_000);
+
+  const second = `second-write-${Date.now()}`;
+  await institution(store, second);
+  await until(() => background.running());
+  await until(() => fs.readFileSync(file).includes(second));
+  expect(setTo).toEqual([0, 10_000, 0]);
 });
 
-it('several servers of one process share one thread, which ends with the last of them', async () => {
+it('a listening server starts it; several servers of one process share it; the last one to stop ends it', async () => {
   const { store } = await freshStore();
   const first = store.checkpointWhileServing();
   const second = store.checkpointWhileServing();
+  // Sustained writing (the WAL written in consecutive looks, a second apart) starts the thread.
+  let n = 0;
+  await until(async () => {
+    await institution(store, `writing-${n++}`);
+    return (await autocheckpoint(store)) === 0;
+  }, 8000);
   await first();
   await first();
   expect(await autocheckpoint(store)).toBe(0);
   await second();
   expect(await autocheckpoint(store)).toBe(10_000);
+});
+
+it('a single burst of writes (a start-up, one request) does not start the thread', async () => {
+  const { store, file } = await freshStore();
+  const background = checkpointInBackground(file, { setAutomatic: () => {} }, 10_000, { everyMs: 20, idleMs: 300, pollMs: 20, busyPolls: 3 });
+  stopThread = background.stop;
+  await institution(store, 'one-burst');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(background.running()).toBe(false);
 });

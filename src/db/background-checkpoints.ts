@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
@@ -6,31 +7,38 @@ import { Worker } from 'node:worker_threads';
  *
  * With SQLite's automatic checkpoints the commit that crosses the threshold copies the WAL into
  * the database file and syncs it, on the thread that serves requests: every request that arrives
- * meanwhile waits (tens of milliseconds, the whole p99 of the public apply endpoint). Here the
- * serving connection's automatic checkpoints are off and a PASSIVE checkpoint runs every
- * `everyMs` on the other thread: it never takes the write lock, so requests do not wait for it,
- * and the WAL is recycled as before. If the thread stops, the serving connection checkpoints for
- * itself again.
+ * meanwhile waits (tens of milliseconds, the whole p99 of the public apply endpoint). So while the
+ * server writes, a thread runs a PASSIVE checkpoint every `everyMs` (it never takes the write
+ * lock, so requests do not wait for it) and the serving connection's automatic checkpoints are
+ * off. A thread costs ~40 MB of resident memory (which the process keeps after it ends), so it runs
+ * only under sustained writing: it starts once the WAL file has been written in `busyPolls`
+ * consecutive looks (every `pollMs`; a start-up's or a single request's writes do not start it)
+ * and ends after `idleMs` without new WAL frames, when the automatic checkpoints come back. If the
+ * thread fails, the serving connection simply checkpoints for itself.
  */
 const threadSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
-const checkpoint = () => {
+let lastLog = -1;
+let quietSince = Date.now();
+const finish = () => {
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+};
+const timer = setInterval(() => {
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    const [{ log, checkpointed }] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (log !== lastLog || checkpointed !== log) quietSince = Date.now();
+    lastLog = log;
   } catch (error) {
     // Busy or locked: the next round tries again.
   }
-};
-const timer = setInterval(checkpoint, workerData.everyMs);
-parentPort.on('message', () => {
-  clearInterval(timer);
-  checkpoint();
-  db.close();
-  parentPort.close();
-});
+  if (Date.now() - quietSince >= workerData.idleMs) finish();
+}, workerData.everyMs);
+parentPort.on('message', finish);
 `;
 
 export interface CheckpointSwitch {
@@ -38,24 +46,74 @@ export interface CheckpointSwitch {
   setAutomatic(pages: number): void;
 }
 
-export function checkpointInBackground(file: string, connection: CheckpointSwitch, automaticPages: number, everyMs = 200): () => Promise<void> {
+export interface CheckpointTiming {
+  everyMs: number;
+  idleMs: number;
+  pollMs: number;
+  busyPolls: number;
+}
+
+const defaultTiming: CheckpointTiming = { everyMs: 200, idleMs: 10_000, pollMs: 1_000, busyPolls: 2 };
+
+export function checkpointInBackground(
+  file: string,
+  connection: CheckpointSwitch,
+  automaticPages: number,
+  timing: CheckpointTiming = defaultTiming,
+): { stop(): Promise<void>; running(): boolean } {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(threadSource, { eval: true, workerData: { driver, file, everyMs }, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
-  worker.unref();
-  connection.setAutomatic(0);
+  const wal = `${file}-wal`;
+  let thread: Worker | null = null;
+  let lastWrite = walWrittenAt(wal);
+  let writtenPolls = 0;
   let stopped = false;
-  const fallBack = () => {
-    if (!stopped) connection.setAutomatic(automaticPages);
-    stopped = true;
+
+  const start = () => {
+    const worker = new Worker(threadSource, {
+      eval: true,
+      workerData: { driver, file, everyMs: timing.everyMs, idleMs: timing.idleMs },
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 },
+    });
+    worker.unref();
+    thread = worker;
+    connection.setAutomatic(0);
+    const ended = () => {
+      if (thread !== worker) return;
+      thread = null;
+      connection.setAutomatic(automaticPages);
+    };
+    worker.on('error', ended);
+    worker.on('exit', ended);
   };
-  worker.on('error', fallBack);
-  worker.on('exit', fallBack);
-  return async () => {
-    if (stopped) return;
-    const exited = new Promise((resolve) => worker.once('exit', resolve));
-    // Unreferenced while it runs (it must not keep a process alive); waited for while it stops.
-    worker.ref();
-    worker.postMessage('stop');
-    await exited;
+
+  const poll = setInterval(() => {
+    const written = walWrittenAt(wal);
+    writtenPolls = written !== lastWrite ? writtenPolls + 1 : 0;
+    lastWrite = written;
+    if (writtenPolls >= timing.busyPolls && !thread && !stopped) start();
+  }, timing.pollMs);
+  poll.unref();
+
+  return {
+    running: () => thread !== null,
+    async stop() {
+      stopped = true;
+      clearInterval(poll);
+      const worker = thread;
+      if (!worker) return;
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      // Unreferenced while it runs (it must not keep a process alive); waited for while it stops.
+      worker.ref();
+      worker.postMessage('stop');
+      await exited;
+    },
   };
+}
+
+function walWrittenAt(wal: string): number {
+  try {
+    return fs.statSync(wal).mtimeMs;
+  } catch {
+    return 0;
+  }
 }

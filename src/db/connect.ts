@@ -79,7 +79,7 @@ export function openSqlite(file: string): Store {
     },
     checkpointWhileServing() {
       if (file === ':memory:') return async () => {};
-      if (serving++ === 0) stopThread = checkpointInBackground(file, { setAutomatic: (pages) => raw.pragma(`wal_autocheckpoint = ${pages}`) }, AUTOCHECKPOINT_PAGES);
+      if (serving++ === 0) stopThread = checkpointInBackground(file, { setAutomatic: (pages) => raw.pragma(`wal_autocheckpoint = ${pages}`) }, AUTOCHECKPOINT_PAGES).stop;
       let ended = false;
       return async () => {
         if (ended) return;
