@@ -49,8 +49,20 @@ export function guardJsonBodies(app: FastifyInstance): void {
       done(refusals[finding], undefined);
       return;
     }
-    parse(request, body as string, done);
+    parse(request, body as string, (error, value) => {
+      if (error) done(unreadableBody(error), undefined);
+      else done(null, value);
+    });
   });
+}
+
+/**
+ * A body the parser refused, as a 400 naming the body like every other refusal. Fastify's parser
+ * says the same for broken JSON and for a prototype-poisoning key, so the message names both.
+ */
+function unreadableBody(error: Error): Problem {
+  const message = /empty/i.test(error.message) ? 'is empty; send a JSON document' : 'is not valid JSON, or holds a "__proto__" or "constructor.prototype" key';
+  return new Problem(400, `The request body ${message}.`, [{ field: 'body', message }]);
 }
 
 /** An onRequest hook refusing addresses with a NUL character (`%00`): no path parameter or query value may hold one. */

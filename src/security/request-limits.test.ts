@@ -45,6 +45,11 @@ describeEachEngine('request body limits', (h) => {
     // Prototype poisoning is still refused by Fastify's own parser behind the depth check.
     const poisoned = await post('/api/session', '{"email":"a@example.org","password":"x","__proto__":{"admin":true}}', '10.1.0.4');
     expect(poisoned.statusCode).toBe(400);
+    const unreadable = [{ field: 'body', message: 'is not valid JSON, or holds a "__proto__" or "constructor.prototype" key' }];
+    expect(poisoned.json().errors).toEqual(unreadable);
+    const broken = await post('/api/session', '{"email": ', '10.1.0.4');
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json().errors).toEqual(unreadable);
   });
 
   it('refuses a NUL character in a body or an address with 400 naming where, never a database error', async () => {
