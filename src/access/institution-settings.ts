@@ -4,14 +4,14 @@ import type { Db } from '../context.ts';
 import { notFound } from '../http/problem.ts';
 import { compiledOnce } from '../db/compiled-once.ts';
 
+// Read by most requests (rules, regions, policies): compiled once.
+const settingsOf = compiledOnce((db, p: { institutionId: string }) => db.selectFrom('institutions').select('settings').where('id', '=', p.institutionId));
+
 /**
  * An institution's settings are one JSON document; each domain owns one key and the zod schema
  * for it (intake: "intake", lifecycle: "lifecycle"…), so a domain adds settings without touching
  * the others. A stored value that no longer fits its schema falls back to the schema's defaults.
  */
-// Read by most requests (rules, regions, policies): compiled once.
-const settingsOf = compiledOnce((db, p: { institutionId: string }) => db.selectFrom('institutions').select('settings').where('id', '=', p.institutionId));
-
 export async function readSetting<S extends z.ZodType>(db: Db, institutionId: string, key: string, schema: S): Promise<z.infer<S>> {
   const row = await settingsOf.executeTakeFirst(db, { institutionId });
   if (!row) throw notFound('Institution');

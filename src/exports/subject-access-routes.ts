@@ -27,7 +27,6 @@ const confirmBody = z.strictObject({
   code: z.string().min(1).max(20).describe('the 6 digits from the email'),
 });
 
-
 function emailForm(action: string, error?: string): string {
   return (
     '<p>Enter your email address. If we hold data about it, we will send a code there; with that code you receive a one-time link to a copy of all your data.</p>' +

@@ -2,12 +2,6 @@ import type { Db } from '../context.ts';
 import { newId } from '../ids.ts';
 import type { Trigger } from './definition.ts';
 import { loadVersion } from './versions.ts';
-import { compiledOnce } from '../db/compiled-once.ts';
-
-// Every contact write asks this (one event, one trigger type): compiled once.
-const activeWorkflowsOn = compiledOnce((db, p: { institutionId: string; triggerType: Trigger['type'] }) =>
-  db.selectFrom('workflows').select(['id', 'institution_id', 'current_version']).where('institution_id', '=', p.institutionId).where('trigger_type', '=', p.triggerType).where('status', '=', 'active'),
-);
 
 /** The activity an enrollment can start from: what the contact services record in every write. */
 export interface TriggerEvent {
@@ -98,16 +92,13 @@ export async function enrollOnActivity(db: Db, events: readonly TriggerEvent[]):
   if (relevant.length === 0) return 0;
   const institutions = [...new Set(relevant.map((e) => e.institutionId))];
   const types = [...new Set(relevant.map((e) => triggerOfActivity[e.type]))];
-  const workflows =
-    institutions.length === 1 && types.length === 1
-      ? (await activeWorkflowsOn.execute(db, { institutionId: institutions[0], triggerType: types[0] })).rows
-      : await db
-          .selectFrom('workflows')
-          .select(['id', 'institution_id', 'current_version'])
-          .where('institution_id', 'in', institutions)
-          .where('trigger_type', 'in', types)
-          .where('status', '=', 'active')
-          .execute();
+  const workflows = await db
+    .selectFrom('workflows')
+    .select(['id', 'institution_id', 'current_version'])
+    .where('institution_id', 'in', institutions)
+    .where('trigger_type', 'in', types)
+    .where('status', '=', 'active')
+    .execute();
   if (workflows.length === 0) return 0;
   const wanted: NewEnrollment[] = [];
   for (const w of workflows) {
