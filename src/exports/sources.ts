@@ -60,17 +60,20 @@ const contactColumns = [
  * Each contact's custom attribute values and authorizations, as JSON arrays computed by the
  * database next to the row: one index probe per contact, no second round trip per page.
  */
+const sqliteAttributes = sql<string | null>`(select json_group_array(json_array(v.attribute_id, v.value_text)) from contact_attribute_values v where v.contact_id = contacts.id)`;
+const sqliteAuthorizations = sql<string | null>`(select json_group_array(json_array(a.purpose, a.granted, a.updated_at)) from contact_authorizations a where a.contact_id = contacts.id)`;
+
 function enrichment(kind: 'sqlite' | 'postgres') {
   return kind === 'sqlite'
-    ? [
-        sql<string | null>`(select json_group_array(json_array(v.attribute_id, v.value_text)) from contact_attribute_values v where v.contact_id = contacts.id)`.as('attrs'),
-        sql<string | null>`(select json_group_array(json_array(a.purpose, a.granted, a.updated_at)) from contact_authorizations a where a.contact_id = contacts.id)`.as('auths'),
-      ]
+    ? [sqliteAttributes.as('attrs'), sqliteAuthorizations.as('auths')]
     : [
         sql<unknown>`(select json_agg(json_build_array(v.attribute_id, v.value_text)) from contact_attribute_values v where v.contact_id = contacts.id)`.as('attrs'),
         sql<unknown>`(select json_agg(json_build_array(a.purpose, a.granted, a.updated_at)) from contact_authorizations a where a.contact_id = contacts.id)`.as('auths'),
       ];
 }
+
+/** A page row (the values of `pageColumns`) as one JSON array written by SQLite, for the reader threads. */
+const sqliteRowJson = sql<string>`json_array(${sql.join([...contactColumns.map((c) => sql.ref(c)), sql`json(${sqliteAttributes})`, sql`json(${sqliteAuthorizations})`])})`.as('row');
 
 type EnrichedRow = ContactRow & { attrs: unknown; auths: unknown };
 
@@ -143,7 +146,8 @@ async function* storageOrderPages(
   // The same statement text for every range (each reader prepares it once), the bounds as parameters.
   const rangeQuery = (from: number, to: number) =>
     scopedContacts(ctx.db, institutionId, scope, viewer)
-      .select(enrichment('sqlite'))
+      .clearSelect()
+      .select(sqliteRowJson)
       .where(sql`contacts.rowid`, '>', from)
       .where(sql`contacts.rowid`, '<=', to)
       .orderBy(sql`contacts.rowid`)
@@ -162,11 +166,10 @@ async function* storageOrderPages(
     for (let i = 0; i < readers.length; i++) readNext();
     while (ahead.length) {
       const range = ahead.shift()!;
-      const { columns, rowsJson } = await range.page;
+      const { rowsJson } = await range.page;
       const rows = rowsJson.map((row) => JSON.parse(row) as unknown[]);
       width = rows.length >= pageSize / 2 ? pageSize : Math.min(range.width * 2, pageSize * MAX_RANGE_PAGES);
       readNext();
-      if (pageColumns.some((c, i) => columns[i] !== c)) throw new Error(`unexpected export page columns: ${columns.join(', ')}`);
       if (rows.length) yield rows;
     }
   } finally {
@@ -243,7 +246,8 @@ export async function contactsTable(ctx: AppContext, institutionId: string, scop
   const employerNames = new Map<string, string>();
   const base = contactHeader.length;
 
-  // SQLite hands the JSON arrays over as text, PostgreSQL already parsed; most contacts have no authorization at all.
+  // The JSON arrays arrive as text from a SQLite column (the filtered directory's pages), already parsed inside a reader
+  // thread's row JSON or from PostgreSQL; most contacts have no authorization at all.
   const parsed = (v: unknown): unknown[] => (v === null || v === undefined || v === '[]' ? [] : typeof v === 'string' ? JSON.parse(v) : (v as unknown[]));
 
   async function* pages(): AsyncGenerator<unknown[][]> {
