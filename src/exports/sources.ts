@@ -6,7 +6,7 @@ import { encodeCursor } from '../contacts/cursor.ts';
 import { directoryQuery, type AttributeFilter, type DirectoryFilters } from '../contacts/directory.ts';
 import { visibleTo, type Viewer } from '../contacts/visibility.ts';
 import type { ExportTable } from './archive.ts';
-import { SqlitePageReader, type RawPage } from './sqlite-page-reader.ts';
+import { pageRows, SqlitePageReader, type RawPage } from './sqlite-page-reader.ts';
 
 /** What an export holds. Stored as JSON on the export row. */
 export type ContactFilters = Omit<DirectoryFilters, 'sort' | 'order' | 'after' | 'limit' | 'attributes'> & { attributes?: AttributeFilter[] };
@@ -166,8 +166,7 @@ async function* storageOrderPages(
     for (let i = 0; i < readers.length; i++) readNext();
     while (ahead.length) {
       const range = ahead.shift()!;
-      const { rowsJson } = await range.page;
-      const rows = rowsJson.map((row) => JSON.parse(row) as unknown[]);
+      const rows = pageRows(await range.page);
       width = rows.length >= pageSize / 2 ? pageSize : Math.min(range.width * 2, pageSize * MAX_RANGE_PAGES);
       readNext();
       if (rows.length) yield rows;
