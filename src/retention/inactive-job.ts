@@ -40,7 +40,7 @@ export async function runInactiveJob(ctx: AppContext, job: Pick<JobRow, 'payload
   else {
     report = await ctx.db.transaction().execute(async (trx) => {
       await snapshotInactive(trx, runId, institutionId, cutoff);
-      const built = await buildReport(ctx, trx, runId, institutionId);
+      const built = await buildReport(trx, runId, institutionId);
       await trx.updateTable('retention_runs').set({ report: JSON.stringify(built) }).where('id', '=', runId).execute();
       return built;
     });

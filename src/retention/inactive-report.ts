@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
 import { z } from 'zod';
-import type { AppContext, Db } from '../context.ts';
+import type { Db } from '../context.ts';
 import { recencyReasons } from './recency-rules.ts';
 import { effectiveRecency } from './recency-store.ts';
-import { beneficiaryLinesQuery } from './inactive-selection.ts';
+import { atMostPendingBeneficiaryLines, beneficiaryLinesQuery } from './inactive-selection.ts';
+import { recencyHistogram } from './recency-histogram.ts';
 
 /** What a run of the batch found (and, executed, did): ids, counts and dates only, never names. */
 export const inactiveReport = z.object({
@@ -27,7 +27,7 @@ export type InactiveReport = z.infer<typeof inactiveReport>;
 const SAMPLE_SIZE = 20;
 
 /** The report of a run's snapshot (retention_run_items), read before anything is changed. */
-export async function buildReport(ctx: Pick<AppContext, 'store'>, db: Db, runId: string, institutionId: string): Promise<InactiveReport> {
+export async function buildReport(db: Db, runId: string, institutionId: string): Promise<InactiveReport> {
   // Counted from the snapshot alone (it holds each contact's organization), then named.
   const perOrg = await db
     .selectFrom(
@@ -51,12 +51,7 @@ export async function buildReport(ctx: Pick<AppContext, 'store'>, db: Db, runId:
   }
   const perOrganization = [...byOrg.values()].sort((a, b) => (a.organizationName ?? '').localeCompare(b.organizationName ?? ''));
 
-  const monthOf = ctx.store.kind === 'postgres' ? sql<string>`to_char(${effectiveRecency} at time zone 'UTC', 'YYYY-MM')` : sql<string>`substr(${effectiveRecency}, 1, 7)`;
-  const histogramRows = await sql<{ month: string; n: number }>`
-    select ${monthOf} as month, count(*) as n
-    from contacts c left join contact_recency r on r.contact_id = c.id
-    where c.institution_id = ${institutionId} and not exists (select 1 from anonymised_contacts a where a.stub_id = c.id)
-    group by 1 order by 1`.execute(db);
+  const histogram = await recencyHistogram(db, institutionId);
 
   const sampleRows = await db
     .selectFrom('retention_run_items as i')
@@ -68,19 +63,22 @@ export async function buildReport(ctx: Pick<AppContext, 'store'>, db: Db, runId:
     .limit(SAMPLE_SIZE)
     .execute();
 
+  // Each customer to anonymise has at least one order: with fewer lines still named than that,
+  // walking those lines is the shorter way to the same count.
+  const totals = {
+    prospectsToDelete: perOrganization.reduce((s, o) => s + o.prospectsToDelete, 0),
+    customersToAnonymise: perOrganization.reduce((s, o) => s + o.customersToAnonymise, 0),
+  };
+  const drivenBy = totals.customersToAnonymise > 0 && (await atMostPendingBeneficiaryLines(db, institutionId, totals.customersToAnonymise)) ? 'lines' : 'contacts';
   const beneficiaries = await db
-    .selectFrom(beneficiaryLinesQuery(db, institutionId, { runId }).as('b'))
+    .selectFrom(beneficiaryLinesQuery(db, institutionId, { runId, drivenBy }).as('b'))
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
 
   return {
-    totals: {
-      prospectsToDelete: perOrganization.reduce((s, o) => s + o.prospectsToDelete, 0),
-      customersToAnonymise: perOrganization.reduce((s, o) => s + o.customersToAnonymise, 0),
-      beneficiaryNamesToAnonymise: Number(beneficiaries.n),
-    },
+    totals: { ...totals, beneficiaryNamesToAnonymise: Number(beneficiaries.n) },
     perOrganization,
-    histogram: histogramRows.rows.map((r) => ({ month: r.month, contacts: Number(r.n) })),
+    histogram,
     sample: sampleRows.map((r) => ({
       contactId: r.contact_id,
       outcome: r.outcome,

@@ -9,6 +9,7 @@ import * as m0007 from './0007_workflows.ts';
 import * as m0008 from './0008_retention.ts';
 import * as m0009 from './0009_rate_limits.ts';
 import * as m0010 from './0010_retention_batch_indexes.ts';
+import * as m0011 from './0011_contacts_created_organization.ts';
 
 /** Every migration, in order. Both engines run this one list. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008_retention': m0008,
   '0009_rate_limits': m0009,
   '0010_retention_batch_indexes': m0010,
+  '0011_contacts_created_organization': m0011,
 };
