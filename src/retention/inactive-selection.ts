@@ -79,6 +79,10 @@ export async function currentStates(trx: Db, institutionId: string, ids: string[
   );
 }
 
+/** Whether the run anonymises the contact at `contactRef` (an order contact of the enclosing query). */
+const anonymisedByRun = (runId: string, contactRef: string) =>
+  sql<boolean>`exists (select 1 from retention_run_items i where i.run_id = ${runId} and i.contact_id = ${sql.ref(contactRef)} and i.outcome = 'anonymise')`;
+
 /**
  * Beneficiary names (on ticket lines) to anonymise among the orders of some contacts: lines whose
  * order has no contact left that is neither anonymised nor about to be, so a ticket keeps its
@@ -109,16 +113,7 @@ export function beneficiaryLinesQuery(db: Db, institutionId: string, scope: { ru
             .whereRef('s.order_id', '=', 'l.order_id')
             // A correlated look-up of each order contact in the run, not `in (run's contacts)`: SQLite
             // would walk that whole list for every line.
-            .where((e) =>
-              e.exists(
-                e
-                  .selectFrom('retention_run_items as i')
-                  .select('i.contact_id')
-                  .where('i.run_id', '=', runId ?? '')
-                  .whereRef('i.contact_id', '=', 's.contact_id')
-                  .where('i.outcome', '=', 'anonymise'),
-              ),
-            ),
+            .where(anonymisedByRun(runId ?? '', 's.contact_id')),
         ),
       ),
     )
@@ -133,20 +128,7 @@ export function beneficiaryLinesQuery(db: Db, institutionId: string, scope: { ru
             .select('oc.contact_id')
             .whereRef('oc.order_id', '=', 'l.order_id')
             .where((e) => e.not(e.exists(e.selectFrom('anonymised_contacts as a').select('a.stub_id').whereRef('a.stub_id', '=', 'oc.contact_id'))))
-            .$if(runId !== null, (q) =>
-              q.where((e) =>
-                e.not(
-                  e.exists(
-                    e
-                      .selectFrom('retention_run_items as r')
-                      .select('r.contact_id')
-                      .where('r.run_id', '=', runId ?? '')
-                      .whereRef('r.contact_id', '=', 'oc.contact_id')
-                      .where('r.outcome', '=', 'anonymise'),
-                  ),
-                ),
-              ),
-            ),
+            .$if(runId !== null, (q) => q.where((e) => e.not(anonymisedByRun(runId ?? '', 'oc.contact_id')))),
         ),
       ),
     );
