@@ -10,6 +10,7 @@ import * as m0008 from './0008_retention.ts';
 import * as m0009 from './0009_rate_limits.ts';
 import * as m0010 from './0010_retention_batch_indexes.ts';
 import * as m0011 from './0011_contacts_created_organization.ts';
+import * as m0012 from './0012_directory_indexes_without_visibility.ts';
 
 /** Every migration, in order. Both engines run this one list. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0009_rate_limits': m0009,
   '0010_retention_batch_indexes': m0010,
   '0011_contacts_created_organization': m0011,
+  '0012_directory_indexes_without_visibility': m0012,
 };
