@@ -135,6 +135,7 @@ export async function run(): Promise<BenchFigure[]> {
       { viewer: systemViewer, actor: systemActor, via: 'bulk' },
       { attributes: [{ key: 'program', op: 'eq', values: chosen }] },
       { action: 'update', visibility: 'staff_only', attributes: { status: 'alumni 2026' } },
+      process.env.BENCH_BULK_CHUNK ? { chunk: Number(process.env.BENCH_BULK_CHUNK) } : {},
     );
     const job = (await claimNextJob(ctx, 'bench', [BULK_JOB_KIND], 600_000))!;
     const report = await runBulkJob(ctx, job, { workerId: 'bench', checkpoint: () => null, progress: async () => {} }, {

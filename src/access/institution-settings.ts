@@ -1,8 +1,8 @@
 import type { z } from 'zod';
-import { PostgresAdapter } from 'kysely';
 import type { Db } from '../context.ts';
 import { notFound } from '../http/problem.ts';
 import { compiledOnce } from '../db/compiled-once.ts';
+import { engineOf } from '../db/engine.ts';
 
 // Read by most requests (rules, regions, policies): compiled once.
 const settingsOf = compiledOnce((db, p: { institutionId: string }) => db.selectFrom('institutions').select('settings').where('id', '=', p.institutionId));
@@ -24,7 +24,7 @@ export async function readSetting<S extends z.ZodType>(db: Db, institutionId: st
 export async function writeSetting<S extends z.ZodType>(db: Db, institutionId: string, key: string, schema: S, value: z.input<S>, lock = true): Promise<z.infer<S>> {
   const parsed = schema.parse(value);
   let query = db.selectFrom('institutions').select('settings').where('id', '=', institutionId);
-  if (lock && db.getExecutor().adapter instanceof PostgresAdapter) query = query.forUpdate();
+  if (lock && engineOf(db) === 'postgres') query = query.forUpdate();
   const row = await query.executeTakeFirst();
   if (!row) throw notFound('Institution');
   const all = JSON.parse(row.settings || '{}') as Record<string, unknown>;

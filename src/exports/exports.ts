@@ -1,4 +1,4 @@
-import { PostgresAdapter, type Selectable } from 'kysely';
+import { type Selectable } from 'kysely';
 import { z } from 'zod';
 import type { AppContext, Db } from '../context.ts';
 import { exportFormats, exportKinds, exportStatuses, type ExportsTable, type ExportStatus } from '../db/schema.ts';
@@ -15,6 +15,7 @@ import { notifyParties, type ExportEvent, type Party } from './notify.ts';
 import { readExportSettings } from './settings.ts';
 import { countScopeContacts, type ExportScope } from './sources.ts';
 import { deleteFileKey, downloadUrl, exportFilePath, hashLinkToken, newLinkToken, removeFile } from './files.ts';
+import { engineOf } from '../db/engine.ts';
 
 export type ExportRow = Selectable<ExportsTable>;
 export const EXPORT_JOB = 'export.produce';
@@ -80,7 +81,7 @@ export async function toExportView(db: Db, row: ExportRow): Promise<ExportView> 
 export async function loadExport(db: Db, id: string, institutionId?: string, lock = false): Promise<ExportRow | undefined> {
   let q = db.selectFrom('exports').selectAll().where('id', '=', id);
   if (institutionId !== undefined) q = q.where('institution_id', '=', institutionId);
-  if (lock && db.getExecutor().adapter instanceof PostgresAdapter) q = q.forUpdate();
+  if (lock && engineOf(db) === 'postgres') q = q.forUpdate();
   return q.executeTakeFirst();
 }
 

@@ -1,6 +1,7 @@
 import type { Db } from '../context.ts';
 import type { Contact } from '../db/schema.ts';
 import { visibleTo, type Viewer } from '../contacts/visibility.ts';
+import { contactsInTenant } from '../contacts/by-ids.ts';
 import type { LifecycleState } from './rules.ts';
 
 export interface LoadedContact {
@@ -20,7 +21,7 @@ export interface LoadedContact {
  */
 export async function loadContacts(db: Db, institutionId: string, viewer: Viewer, ids: string[], lock = false): Promise<LoadedContact[]> {
   if (ids.length === 0) return [];
-  let q = db.selectFrom('contacts').selectAll().where('institution_id', '=', institutionId).where('id', 'in', ids).where(visibleTo(viewer));
+  let q = db.selectFrom('contacts').selectAll().where(contactsInTenant(db, institutionId, ids)).where(visibleTo(viewer));
   if (lock) q = q.forUpdate();
   const rows = new Map((await q.execute()).map((r) => [r.id, r]));
   const present = [...rows.keys()];

@@ -7,6 +7,7 @@ import type { Caller } from '../contacts/contacts.ts';
 import { decodeCursor, encodeCursor } from '../contacts/cursor.ts';
 import { visibleTo, type Viewer } from '../contacts/visibility.ts';
 import { invalidFields, notFound, type FieldError } from '../http/problem.ts';
+import { contactsInTenant } from '../contacts/by-ids.ts';
 
 /**
  * Projects: named lists of contacts with an owner (seed 003 exports them). A project belongs to
@@ -92,8 +93,7 @@ export async function checkVisibleContacts(db: Db, institutionId: string, viewer
     const rows = await db
       .selectFrom('contacts')
       .select('contacts.id')
-      .where('contacts.institution_id', '=', institutionId)
-      .where('contacts.id', 'in', unique.slice(i, i + 500))
+      .where(contactsInTenant(db, institutionId, unique.slice(i, i + 500)))
       .where(visibleTo(viewer))
       .execute();
     for (const r of rows) found.add(r.id);

@@ -9,6 +9,7 @@ import { anonymiseBeneficiaryLines, anonymiseContacts, handKeysToSupport } from 
 import { buildReport, type InactiveReport } from './inactive-report.ts';
 import { beneficiaryLinesQuery, currentStates, snapshotInactive } from './inactive-selection.ts';
 import { readRetentionSettings } from './settings.ts';
+import { contactsInTenant } from '../contacts/by-ids.ts';
 
 /** Contacts per transaction: each chunk commits with its items marked done, which is the checkpoint. */
 export const CHUNK_SIZE = 500;
@@ -83,7 +84,7 @@ export async function runInactiveJob(ctx: AppContext, job: Pick<JobRow, 'payload
         .execute();
       const ids = claimed.map((c) => c.contact_id);
       const states = await currentStates(trx, institutionId, ids, cutoff);
-      const rows = ids.length ? await trx.selectFrom('contacts').selectAll().where('institution_id', '=', institutionId).where('id', 'in', ids).execute() : [];
+      const rows = ids.length ? await trx.selectFrom('contacts').selectAll().where(contactsInTenant(trx, institutionId, ids)).execute() : [];
       const byId = new Map(rows.map((r) => [r.id, r]));
       const outcome = new Map<string, string>();
       const prospects = [];

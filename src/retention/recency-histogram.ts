@@ -1,7 +1,8 @@
-import { PostgresAdapter, sql, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../context.ts';
 import { effectiveRecency } from './recency-store.ts';
 import { combineMonthCounts, stringAfterPrefix, type MonthCount } from './recency-months.ts';
+import { engineOf } from '../db/engine.ts';
 
 /**
  * The inactive-contact report's histogram: every contact of the institution not yet anonymised, by
@@ -10,12 +11,12 @@ import { combineMonthCounts, stringAfterPrefix, type MonthCount } from './recenc
  * the same contacts from index ranges instead (histogramFromIndexRanges).
  */
 export async function recencyHistogram(db: Db, institutionId: string): Promise<MonthCount[]> {
-  return db.getExecutor().adapter instanceof PostgresAdapter ? histogramByDefinition(db, institutionId) : histogramFromIndexRanges(db, institutionId);
+  return engineOf(db) === 'postgres' ? histogramByDefinition(db, institutionId) : histogramFromIndexRanges(db, institutionId);
 }
 
 /** What the histogram counts, as one grouping over every contact (the reference the tests hold SQLite's counts to). */
 export async function histogramByDefinition(db: Db, institutionId: string): Promise<MonthCount[]> {
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter;
+  const pg = engineOf(db) === 'postgres';
   const monthOf = pg ? sql<string>`to_char(${effectiveRecency} at time zone 'UTC', 'YYYY-MM')` : sql<string>`substr(${effectiveRecency}, 1, 7)`;
   const rows = await sql<{ month: string; n: number }>`
     select ${monthOf} as month, count(*) as n

@@ -1,6 +1,7 @@
-import { PostgresAdapter, sql, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { AppContext, Db } from '../context.ts';
 import { rankOf, recencyReasons, type RecencyReason } from './recency-rules.ts';
+import { engineOf } from '../db/engine.ts';
 
 /**
  * Recomputes every contact's recency of one institution (or all) from the records themselves, in
@@ -72,7 +73,7 @@ function candidateSources(pg: boolean, scope: (institutionColumn: string, contac
 export async function recomputeRecency(db: Db, scopeOf: RebuildScope): Promise<{ contacts: number }> {
   const { institutionId, contactIds } = scopeOf;
   if (contactIds && contactIds.length === 0) return { contacts: 0 };
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter;
+  const pg = engineOf(db) === 'postgres';
   // A whole-institution rebuild on SQLite refills the table in key order with its secondary index
   // dropped, then builds the index in one sorted pass (the transaction hides both from readers).
   const bulk = !pg && !contactIds;
@@ -99,7 +100,7 @@ export interface RebuildScope {
 
 /** Each contact's best candidate (institution_id, contact_id, at, rank, source_id) within the scope. */
 export function bestRecencyPerContact(db: Db, { institutionId, contactIds }: RebuildScope): RawBuilder<unknown> {
-  const pg = db.getExecutor().adapter instanceof PostgresAdapter;
+  const pg = engineOf(db) === 'postgres';
   const scope = (institutionColumn: string, contactColumn: string) => {
     const inst = institutionId ? sql`${sql.ref(institutionColumn)} = ${institutionId}` : sql`1 = 1`;
     return contactIds ? sql`${inst} and ${sql.ref(contactColumn)} in (${sql.join(contactIds)})` : inst;

@@ -5,6 +5,7 @@ import { newId } from '../ids.ts';
 import { invalidFields, notFound, type FieldError } from '../http/problem.ts';
 import { candidatesOf } from './recency-rules.ts';
 import { noteRecency, type RecencyNote } from './recency-store.ts';
+import { contactsInTenant } from '../contacts/by-ids.ts';
 
 /**
  * The ticketing records seed 004's recency is computed from, as a ticketing system feeds them.
@@ -90,7 +91,7 @@ export const waitlistView = z.object({ id: z.string(), contactId: z.string(), pr
 async function checkRefs(db: Db, institutionId: string, contacts: { field: string; id: string }[], organization: { field: string; id: string | null | undefined }): Promise<void> {
   const errors: FieldError[] = [];
   const ids = [...new Set(contacts.map((c) => c.id))];
-  const found = ids.length ? new Set((await db.selectFrom('contacts').select('id').where('institution_id', '=', institutionId).where('id', 'in', ids).execute()).map((r) => r.id)) : new Set<string>();
+  const found = ids.length ? new Set((await db.selectFrom('contacts').select('id').where(contactsInTenant(db, institutionId, ids)).execute()).map((r) => r.id)) : new Set<string>();
   for (const c of contacts) if (!found.has(c.id)) errors.push({ field: c.field, message: 'is not a contact of this institution' });
   if (organization.id) {
     const org = await db.selectFrom('organizations').select('id').where('institution_id', '=', institutionId).where('id', '=', organization.id).executeTakeFirst();

@@ -1,10 +1,9 @@
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { engineOf } from '../engine.ts';
+
+export { engineOf };
 
 /** The few places where the two engines need different DDL, so migrations stay one set. */
-export function engineOf(db: Kysely<any>): 'postgres' | 'sqlite' {
-  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
-}
-
 export function columnTypes(db: Kysely<any>) {
   const pg = engineOf(db) === 'postgres';
   return {

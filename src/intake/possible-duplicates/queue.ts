@@ -8,6 +8,7 @@ import { decodeCursor, encodeCursor } from '../../contacts/cursor.ts';
 import type { JobHandler } from '../../jobs/worker.ts';
 import type { Reason } from './fuzzy.ts';
 import { scanPossibleDuplicates } from './scan.ts';
+import { contactsInTenant } from '../../contacts/by-ids.ts';
 
 export interface DuplicateContactView {
   id: string;
@@ -82,7 +83,7 @@ export async function listPossibleDuplicates(
   const rows = await q.orderBy('score', 'desc').orderBy('id').limit(opts.limit + 1).execute();
   const page = rows.slice(0, opts.limit);
   const ids = [...new Set(page.flatMap((r) => [r.contact_a_id, r.contact_b_id]))];
-  const contacts = ids.length ? await db.selectFrom('contacts').select(contactColumns).where('institution_id', '=', institutionId).where('id', 'in', ids).execute() : [];
+  const contacts = ids.length ? await db.selectFrom('contacts').select(contactColumns).where(contactsInTenant(db, institutionId, ids)).execute() : [];
   const byId = new Map(contacts.map((c) => [c.id, c as ContactRow]));
   const items: PossibleDuplicateView[] = [];
   for (const r of page) {
