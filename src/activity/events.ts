@@ -1,5 +1,5 @@
 import type { Db } from '../context.ts';
-import { insertRow } from '../db/compiled-once.ts';
+import { insertRows } from '../db/compiled-once.ts';
 import { enrollOnActivity } from '../workflows/triggers.ts';
 import { noteActivityRecency } from '../retention/recency-store.ts';
 
@@ -54,9 +54,8 @@ export async function recordActivity(db: Db, events: ActivityInput | ActivityInp
   const list = Array.isArray(events) ? events : [events];
   if (list.length === 0) return;
   const rows = list.map(activityRow);
-  // Most writes record one event: that insert is compiled once.
-  if (rows.length === 1) await insertRow(db, 'activity_events', rows[0]);
-  else await db.insertInto('activity_events').values(rows).execute();
+  // Compiled once per row count: most writes record one event, bulk jobs hundreds.
+  await insertRows(db, 'activity_events', rows);
   // Workflow triggers (contact created, consent or attribute changed) enroll in the same transaction.
   await enrollOnActivity(db, list);
   // Seed 004: link clicks, criterion and authorization changes move the contact's recency, in the same transaction.

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { describeEachEngine } from '../../test/support/harness.ts';
 import { sql } from 'kysely';
-import { compiledOnce, insertRow } from './compiled-once.ts';
+import { compiledOnce, insertRow, insertRows } from './compiled-once.ts';
 
 describeEachEngine('compiledOnce', (h) => {
   it('builds a query once and runs it with each call’s values, in and out of transactions', async () => {
@@ -45,5 +45,20 @@ describeEachEngine('compiledOnce', (h) => {
     expect(await h.ctx.db.selectFrom('data_keys').selectAll().where('subject_id', '=', 'row-4').executeTakeFirst()).toMatchObject({ institution_id: null, wrapped_key: 'k4' });
     expect(await head('row-5')).toMatchObject({ last_seq: 5, last_hash: 'x5', anchor_hash: 'a5' });
     expect(await head('row-6')).toMatchObject({ last_seq: 6, last_hash: 'x6', anchor_hash: 'a6' });
+  });
+  it('insertRows writes many rows per statement, reads a column back, and falls back when rows differ in shape', async () => {
+    const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ chain: `many-${from + i}`, last_seq: from + i, last_hash: `h${from + i}`, anchor_hash: 'a' }));
+    await insertRows(h.ctx.db, 'audit_chain_heads', rows(0, 3));
+    await insertRows(h.ctx.db, 'audit_chain_heads', rows(3, 3)); // the same shape again: the compiled statement
+    const returned = await insertRows(h.ctx.db, 'audit_chain_heads', rows(6, 2), 'chain');
+    expect(returned.rows.map((r) => r.chain)).toEqual(['many-6', 'many-7']);
+    // The second row names its columns in another order: built as usual, every value in its column.
+    await insertRows(h.ctx.db, 'audit_chain_heads', [rows(8, 1)[0], { anchor_hash: 'b', last_hash: 'h9', last_seq: 9, chain: 'many-9' }]);
+    expect(await insertRows(h.ctx.db, 'audit_chain_heads', [])).toEqual({ rows: [] });
+    const stored = await h.ctx.db.selectFrom('audit_chain_heads').selectAll().where('chain', 'like', 'many-%').orderBy('last_seq').execute();
+    expect(stored.map((r) => [r.chain, Number(r.last_seq), r.last_hash, r.anchor_hash])).toEqual([
+      ...rows(0, 9).map((r) => [r.chain, r.last_seq, r.last_hash, r.anchor_hash]),
+      ['many-9', 9, 'h9', 'b'],
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Compilable, CompiledQuery, Insertable, QueryResult } from 'kysely';
+import type { Compilable, CompiledQuery, Insertable, QueryResult, Selectable } from 'kysely';
 import type { Db } from '../context.ts';
 import type { Database } from './schema.ts';
 
@@ -56,23 +56,48 @@ export function compiledOnce<P extends Record<string, unknown>, R>(build: (db: D
  * inserts whose rows are built the same way every time.
  */
 export async function insertRow<T extends keyof Database & string>(db: Db, table: T, row: Insertable<Database[T]>): Promise<void> {
-  const values = Object.values(row);
-  if (!values.every(isBindable)) {
-    // Kysely leaves undefined columns out and inlines SQL expressions, so the statement differs: built as usual.
-    await db.insertInto(table).values(row as never).execute();
-    return;
+  await insertRows(db, table, [row]);
+}
+
+/**
+ * Inserts rows of one shape (the same keys in the same order) with one multi-row INSERT compiled
+ * once per table, column list, row count and dialect. Building a multi-row insert parses every
+ * value into Kysely's operation tree: for the chunks bulk jobs write (hundreds of activity events
+ * and audit entries per statement) that cost more CPU than SQLite inserting them. `returning`
+ * names one column to read back from each inserted row. Rows of other shapes are built as usual.
+ */
+export async function insertRows<T extends keyof Database & string, C extends keyof Selectable<Database[T]> & string = never>(
+  db: Db,
+  table: T,
+  rows: Insertable<Database[T]>[],
+  returning?: C,
+): Promise<QueryResult<Pick<Selectable<Database[T]>, C>>> {
+  if (rows.length === 0) return { rows: [] };
+  const columns = Object.keys(rows[0]);
+  const shape = `${table}(${columns.join(',')})×${rows.length}${returning ? `→${returning}` : ''}`;
+  const parameters: unknown[] = [];
+  for (const row of rows) {
+    const values = Object.values(row);
+    if (values.length !== columns.length || !values.every(isBindable) || Object.keys(row).some((k, i) => k !== columns[i])) {
+      // Kysely leaves undefined columns out and inlines SQL expressions, so the statement differs: built as usual.
+      const q = db.insertInto(table).values(rows as never);
+      return (returning ? q.returning(returning as never) : q).execute().then((r) => ({ rows: r as never }));
+    }
+    parameters.push(...values);
   }
   const adapter = db.getExecutor().adapter;
   let byShape = compiledInserts.get(adapter);
   if (!byShape) compiledInserts.set(adapter, (byShape = new Map()));
-  const shape = `${table}(${Object.keys(row).join(',')})`;
   let query = byShape.get(shape);
   if (!query) {
-    query = db.insertInto(table).values(row as never).compile();
-    byShape.set(shape, query);
+    const q = db.insertInto(table).values(rows as never);
+    query = (returning ? q.returning(returning as never) : q).compile() as CompiledQuery;
+    // Row counts vary with the data: only so many shapes are kept, the rest compile per call.
+    if (byShape.size < MAX_SHAPES) byShape.set(shape, query);
   }
-  await db.executeQuery({ ...query, parameters: values });
+  return db.executeQuery({ ...query, parameters }) as Promise<QueryResult<Pick<Selectable<Database[T]>, C>>>;
 }
+const MAX_SHAPES = 200;
 const compiledInserts = new WeakMap<object, Map<string, CompiledQuery>>();
 
 /** A value that becomes exactly one parameter of the statement. */

@@ -2,6 +2,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import type { AppContext, Db } from '../context.ts';
 import { entryHash, GENESIS, type AuditInput } from '../audit/audit-log.ts';
 import { open, seal } from '../security/aead.ts';
+import { insertRows } from '../db/compiled-once.ts';
 
 type Deps = Pick<AppContext, 'clock' | 'secrets' | 'store'>;
 type Entry = Omit<AuditInput, 'institutionId'>;
@@ -65,8 +66,8 @@ export async function appendAuditBatch(deps: Deps, trx: Db, institutionId: strin
   // Rows take their seq in insert order, which is chain order; the head lock keeps other writers out.
   let lastSeq = 0;
   for (let i = 0; i < rows.length; i += 1000) {
-    const inserted = await trx.insertInto('audit_log').values(rows.slice(i, i + 1000)).returning('seq').execute();
-    lastSeq = Math.max(lastSeq, ...inserted.map((r) => Number(r.seq)));
+    const inserted = await insertRows(trx, 'audit_log', rows.slice(i, i + 1000), 'seq');
+    lastSeq = Math.max(lastSeq, ...inserted.rows.map((r) => Number(r.seq)));
   }
   await trx.updateTable('audit_chain_heads').set({ last_seq: lastSeq, last_hash: prev }).where('chain', '=', institutionId).execute();
 }

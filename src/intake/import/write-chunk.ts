@@ -10,6 +10,7 @@ import { candidateLookups, existingProfileFromRow, isDuplicate, type IndexedLook
 import { applyDuplicatePolicy, type ContactState, type StateChange } from './apply-policy.ts';
 import type { PreparedContact, PreparedRow, RowError } from './prepare-row.ts';
 import { suppressionCheckFor } from '../../lifecycle/suppression.ts';
+import { insertRows } from '../../db/compiled-once.ts';
 
 /**
  * Writes one chunk of prepared rows in the caller's transaction: dedupe (against the store with
@@ -319,11 +320,11 @@ export async function writeChunk(
       employer_id: s.employer ? employers.get(s.employer.folded)! : null,
     };
   });
-  await insertInBatches(contactRows, (batch) => trx.insertInto('contacts').values(batch).execute());
+  await insertInBatches(contactRows, (batch) => insertRows(trx, 'contacts', batch));
   const employments = contactRows
     .filter((c) => c.employer_id)
     .map((c) => ({ id: newId(stampMs), institution_id: job.institutionId, contact_id: c.id, employer_id: c.employer_id!, started_at: at, ended_at: null }));
-  await insertInBatches(employments, (batch) => trx.insertInto('contact_employments').values(batch).execute());
+  await insertInBatches(employments, (batch) => insertRows(trx, 'contact_employments', batch));
   const attributeValues = createdList.flatMap(({ t }) =>
     [...t.state.attributes].map(([attributeId, v]) => ({
       contact_id: t.id,
@@ -333,7 +334,7 @@ export async function writeChunk(
       value_number: v.valueNumber,
     })),
   );
-  await insertInBatches(attributeValues, (batch) => trx.insertInto('contact_attribute_values').values(batch).execute());
+  await insertInBatches(attributeValues, (batch) => insertRows(trx, 'contact_attribute_values', batch));
   const activity: ActivityInput[] = createdList.map(({ t }) => ({
     institutionId: job.institutionId,
     contactId: t.id,
@@ -411,7 +412,7 @@ export async function writeChunk(
 
   // 6. The error report lines.
   const errorRows = errors.flatMap((e) => e.errors.map((err, seq) => ({ import_id: job.id, row_number: e.row, seq, field: err.field, message: err.message })));
-  await insertInBatches(errorRows, (batch) => trx.insertInto('import_errors').values(batch).execute());
+  await insertInBatches(errorRows, (batch) => insertRows(trx, 'import_errors', batch));
 
   // 7. One entry naming what the chunk created (ids only).
   if (createdList.length || newEmployers.length) {
