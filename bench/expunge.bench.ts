@@ -15,7 +15,8 @@ import { systemViewer } from '../src/contacts/visibility.ts';
 import { foldName } from '../src/contacts/normalize.ts';
 import { seal } from '../src/security/aead.ts';
 import { secretsFrom } from '../src/security/server-secret.ts';
-import { BULK_CACHE_KIB, BULK_JOB_KIND, BULK_WAL_AUTOCHECKPOINT, runBulkJob, startBulkJob } from '../src/lifecycle/bulk/bulk-job.ts';
+import { BULK_JOB_KIND, runBulkJob, startBulkJob } from '../src/lifecycle/bulk/bulk-job.ts';
+import { BULK_CACHE_KIB, BULK_WAL_AUTOCHECKPOINT } from '../src/db/bulk-writing.ts';
 import { claimNextJob, completeJob } from '../src/jobs/queue.ts';
 import { figure, type BenchFigure } from './result.ts';
 

@@ -22,6 +22,7 @@ import { INACTIVE_JOB_KIND, startInactiveRun } from '../src/retention/inactive-r
 import { runInactiveJob } from '../src/retention/inactive-job.ts';
 import { cachedMeta, emailOf, freshBenchDatabase, lastNameOf, programs, rng } from './generate-contacts.ts';
 import { figure, type BenchFigure } from './result.ts';
+import { BULK_CACHE_KIB, BULK_WAL_AUTOCHECKPOINT } from '../src/db/bulk-writing.ts';
 
 /**
  * Issue #6's figures, on SQLite, on one generated data set:
@@ -326,6 +327,9 @@ export async function run(): Promise<BenchFigure[]> {
 /** retention.anonymise: raw UPDATEs of the same contacts on the other copy, then the product's execution. */
 async function measureAnonymisation(ctx: AppContext, inst: string, baselineFile: string, inactiveIds: string[]) {
   const base = openRaw(baselineFile);
+  // The settings the product's execution runs with (src/db/bulk-writing.ts).
+  base.pragma(`wal_autocheckpoint = ${BULK_WAL_AUTOCHECKPOINT}`);
+  base.pragma(`cache_size = -${BULK_CACHE_KIB}`);
   base.exec('create temp table bench_ids (id text primary key)');
   const insertId = base.prepare('insert into bench_ids (id) values (?)');
   base.transaction(() => inactiveIds.forEach((id) => insertId.run(id)))();

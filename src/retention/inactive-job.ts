@@ -10,6 +10,7 @@ import { buildReport, type InactiveReport } from './inactive-report.ts';
 import { beneficiaryLinesQuery, currentStates, snapshotInactive } from './inactive-selection.ts';
 import { readRetentionSettings } from './settings.ts';
 import { contactsInTenant } from '../contacts/by-ids.ts';
+import { writingInBulk } from '../db/bulk-writing.ts';
 
 /** Contacts per transaction: each chunk commits with its items marked done, which is the checkpoint. */
 export const CHUNK_SIZE = 500;
@@ -58,81 +59,84 @@ export async function runInactiveJob(ctx: AppContext, job: Pick<JobRow, 'payload
   let doneSoFar = Number((await ctx.db.selectFrom('retention_run_items').select((eb) => eb.fn.countAll().as('n')).where('run_id', '=', runId).where('done', 'is not', null).executeTakeFirstOrThrow()).n);
   let after = '';
   let beneficiaries = report.executed?.beneficiaryNamesAnonymised ?? 0;
-  for (;;) {
-    await control.progress(doneSoFar, total);
-    opts.onProgress?.(doneSoFar, total);
-    const tables = await ctx.db.transaction().execute(async (trx) => {
-      const next = await trx
-        .selectFrom('retention_run_items')
-        .select('contact_id')
-        .where('run_id', '=', runId)
-        .where('contact_id', '>', after)
-        .where('done', 'is', null)
-        .orderBy('contact_id')
-        .limit(opts.chunkSize ?? chunkSize ?? CHUNK_SIZE)
-        .execute();
-      if (next.length === 0) return null;
-      after = next[next.length - 1].contact_id;
-      // Claimed by a conditional update: a second worker on the same run gets none of these.
-      const claimed = await trx
-        .updateTable('retention_run_items')
-        .set({ done: 'working' })
-        .where('run_id', '=', runId)
-        .where('contact_id', 'in', next.map((n) => n.contact_id))
-        .where('done', 'is', null)
-        .returning('contact_id')
-        .execute();
-      const ids = claimed.map((c) => c.contact_id);
-      const states = await currentStates(trx, institutionId, ids, cutoff);
-      const rows = ids.length ? await trx.selectFrom('contacts').selectAll().where(contactsInTenant(trx, institutionId, ids)).execute() : [];
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      const outcome = new Map<string, string>();
-      const prospects = [];
-      const customers = [];
-      for (const id of ids) {
-        const s = states.get(id)!;
-        if (!s.exists) outcome.set(id, 'skipped_gone');
-        else if (s.anonymised) outcome.set(id, 'skipped_anonymised');
-        else if (s.active) outcome.set(id, 'skipped_active');
-        else if (s.customer) (customers.push(byId.get(id)!), outcome.set(id, 'anonymised'));
-        else (prospects.push(byId.get(id)!), outcome.set(id, 'deleted'));
-      }
-      const now = ctx.clock.now().toISOString();
-      const supportUntil = addMonths(now, settings.logRetentionMonths);
-      const touched = new Set<string>();
-      if (customers.length) {
-        (await anonymiseContacts(ctx, trx, institutionId, customers, { actor: batchActor, runId, supportUntil })).forEach((t) => touched.add(t));
-        // Beneficiary names go in the same commit as the last contact of their order, so a resumed
-        // run neither misses nor repeats them; the running count is kept in the run's report.
-        const lines = (await beneficiaryLinesQuery(trx, institutionId, { contactIds: customers.map((c) => c.id) }).execute()).map((l) => l.id);
-        const n = await anonymiseBeneficiaryLines(trx, lines, now);
-        if (n) {
-          touched.add('ticket_order_lines');
-          beneficiaries += n;
-          report = { ...report, executed: { ...(report.executed ?? { deleted: 0, anonymised: 0, skippedActive: 0 }), beneficiaryNamesAnonymised: beneficiaries } };
-          await trx.updateTable('retention_runs').set({ report: JSON.stringify(report) }).where('id', '=', runId).execute();
-          await recordAudit(ctx, trx, { institutionId, actor: batchActor, action: 'ticketing.beneficiaries_anonymise', target: { type: 'retention_run', id: runId }, meta: { lines: n } });
+  // Bulk settings on SQLite: each chunk rewrites index pages all over the name and email indexes.
+  await writingInBulk(ctx, async () => {
+    for (;;) {
+      await control.progress(doneSoFar, total);
+      opts.onProgress?.(doneSoFar, total);
+      const tables = await ctx.db.transaction().execute(async (trx) => {
+        const next = await trx
+          .selectFrom('retention_run_items')
+          .select('contact_id')
+          .where('run_id', '=', runId)
+          .where('contact_id', '>', after)
+          .where('done', 'is', null)
+          .orderBy('contact_id')
+          .limit(opts.chunkSize ?? chunkSize ?? CHUNK_SIZE)
+          .execute();
+        if (next.length === 0) return null;
+        after = next[next.length - 1].contact_id;
+        // Claimed by a conditional update: a second worker on the same run gets none of these.
+        const claimed = await trx
+          .updateTable('retention_run_items')
+          .set({ done: 'working' })
+          .where('run_id', '=', runId)
+          .where('contact_id', 'in', next.map((n) => n.contact_id))
+          .where('done', 'is', null)
+          .returning('contact_id')
+          .execute();
+        const ids = claimed.map((c) => c.contact_id);
+        const states = await currentStates(trx, institutionId, ids, cutoff);
+        const rows = ids.length ? await trx.selectFrom('contacts').selectAll().where(contactsInTenant(trx, institutionId, ids)).execute() : [];
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        const outcome = new Map<string, string>();
+        const prospects = [];
+        const customers = [];
+        for (const id of ids) {
+          const s = states.get(id)!;
+          if (!s.exists) outcome.set(id, 'skipped_gone');
+          else if (s.anonymised) outcome.set(id, 'skipped_anonymised');
+          else if (s.active) outcome.set(id, 'skipped_active');
+          else if (s.customer) (customers.push(byId.get(id)!), outcome.set(id, 'anonymised'));
+          else (prospects.push(byId.get(id)!), outcome.set(id, 'deleted'));
         }
-      }
-      // Customers first: anonymisation, the heavier part, appends its audit entries at its end, so the
-      // institution's chain lock (held to COMMIT on PostgreSQL) is held only over the prospects' deletion.
-      if (prospects.length) {
-        const erased = await eraseContacts(ctx, trx, institutionId, prospects.map((row) => ({ id: row.id, row })), { mode: 'delete', actor: batchActor, reason: 'retention', via: 'bulk' });
-        erased.tables.forEach((t) => touched.add(t));
-        // Deleted prospects' sealed audit entries follow the same log retention as anonymised contacts'.
-        await handKeysToSupport(trx, institutionId, prospects.map((p) => p.id), now, supportUntil);
-        touched.add('data_keys');
-      }
-      doneSoFar += ids.length;
-      for (const value of new Set(outcome.values())) {
-        const part = ids.filter((id) => outcome.get(id) === value);
-        await trx.updateTable('retention_run_items').set({ done: value }).where('run_id', '=', runId).where('contact_id', 'in', part).execute();
-      }
-      return [...touched];
-    });
-    if (tables === null) break;
-    tables.forEach((t) => erasedTables.add(t));
-  }
+        const now = ctx.clock.now().toISOString();
+        const supportUntil = addMonths(now, settings.logRetentionMonths);
+        const touched = new Set<string>();
+        if (customers.length) {
+          (await anonymiseContacts(ctx, trx, institutionId, customers, { actor: batchActor, runId, supportUntil })).forEach((t) => touched.add(t));
+          // Beneficiary names go in the same commit as the last contact of their order, so a resumed
+          // run neither misses nor repeats them; the running count is kept in the run's report.
+          const lines = (await beneficiaryLinesQuery(trx, institutionId, { contactIds: customers.map((c) => c.id) }).execute()).map((l) => l.id);
+          const n = await anonymiseBeneficiaryLines(trx, lines, now);
+          if (n) {
+            touched.add('ticket_order_lines');
+            beneficiaries += n;
+            report = { ...report, executed: { ...(report.executed ?? { deleted: 0, anonymised: 0, skippedActive: 0 }), beneficiaryNamesAnonymised: beneficiaries } };
+            await trx.updateTable('retention_runs').set({ report: JSON.stringify(report) }).where('id', '=', runId).execute();
+            await recordAudit(ctx, trx, { institutionId, actor: batchActor, action: 'ticketing.beneficiaries_anonymise', target: { type: 'retention_run', id: runId }, meta: { lines: n } });
+          }
+        }
+        // Customers first: anonymisation, the heavier part, appends its audit entries at its end, so the
+        // institution's chain lock (held to COMMIT on PostgreSQL) is held only over the prospects' deletion.
+        if (prospects.length) {
+          const erased = await eraseContacts(ctx, trx, institutionId, prospects.map((row) => ({ id: row.id, row })), { mode: 'delete', actor: batchActor, reason: 'retention', via: 'bulk' });
+          erased.tables.forEach((t) => touched.add(t));
+          // Deleted prospects' sealed audit entries follow the same log retention as anonymised contacts'.
+          await handKeysToSupport(trx, institutionId, prospects.map((p) => p.id), now, supportUntil);
+          touched.add('data_keys');
+        }
+        doneSoFar += ids.length;
+        for (const value of new Set(outcome.values())) {
+          const part = ids.filter((id) => outcome.get(id) === value);
+          await trx.updateTable('retention_run_items').set({ done: value }).where('run_id', '=', runId).where('contact_id', 'in', part).execute();
+        }
+        return [...touched];
+      });
+      if (tables === null) break;
+      tables.forEach((t) => erasedTables.add(t));
+    }
+  });
 
   if (erasedTables.size) await completeErasure(ctx, erasedTables);
 

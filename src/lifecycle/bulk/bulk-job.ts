@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { AppContext } from '../../context.ts';
 import { newId } from '../../ids.ts';
 import { recordAudit, type Actor } from '../../audit/audit-log.ts';
@@ -8,22 +7,13 @@ import { completeJob, enqueueJob, failJob, reportJobProgress, type JobRow } from
 import { JobLostError, type JobControl } from '../../jobs/worker.ts';
 import { applyAction, prepareAction, type Acting, type ActionInput } from '../actions.ts';
 import { completeErasure } from '../storage.ts';
+import { writingInBulk } from '../../db/bulk-writing.ts';
 import { previewCount, selectionQuery, snapshotSelection, type BulkFilter } from './bulk-select.ts';
 
 export const BULK_JOB_KIND = 'lifecycle.bulk';
 /** Contacts per transaction: each chunk commits with its checkpoint, so a crash loses at most one chunk's work, and repeats none. */
 export const BULK_CHUNK = 1000;
 const LEASE_MS = 60_000;
-/**
- * SQLite settings while a bulk job runs (restored when it ends). A bulk change touches index pages
- * all over the name indexes: with the default page cache most are evicted dirty between
- * statements and written to the WAL again and again, and every 10,000 WAL pages a checkpoint
- * copies them into the file and syncs. A larger cache and rarer checkpoints (one at the end, which
- * also truncates the WAL) write each page fewer times.
- */
-export const BULK_CACHE_KIB = 256 * 1024;
-export const BULK_WAL_AUTOCHECKPOINT = 100_000;
-
 interface BulkPayload {
   input: ActionInput;
   actor: Actor;
@@ -111,29 +101,10 @@ export async function runBulkJob(ctx: AppContext, job: JobRow, control: JobContr
   const cp: Checkpoint = control.checkpoint<Checkpoint>() ?? { after: '', report: emptyReport(payload.input.action, total), tables: [] };
   const size = payload.chunk ?? BULK_CHUNK;
   const tables = new Set(cp.tables);
-  const leaveBulkMode = await enterSqliteBulkMode(ctx);
-  try {
-    await workThrough(ctx, job, control, hooks, { payload, institutionId, acting, prepared, total, cp, size, tables });
-  } finally {
-    await leaveBulkMode();
-  }
+  await writingInBulk(ctx, () => workThrough(ctx, job, control, hooks, { payload, institutionId, acting, prepared, total, cp, size, tables }));
   if (tables.size) await completeErasure(ctx, tables);
   await ctx.db.deleteFrom('bulk_job_items').where('job_id', '=', job.id).execute();
   return cp.report;
-}
-
-async function enterSqliteBulkMode(ctx: AppContext): Promise<() => Promise<void>> {
-  if (ctx.store.kind !== 'sqlite') return async () => {};
-  const read = async (name: string) => Number(Object.values((await sql.raw(`pragma ${name}`).execute(ctx.db)).rows[0] as object)[0]);
-  const cache = await read('cache_size');
-  const checkpoint = await read('wal_autocheckpoint');
-  await sql.raw(`pragma cache_size = -${BULK_CACHE_KIB}`).execute(ctx.db);
-  await sql.raw(`pragma wal_autocheckpoint = ${BULK_WAL_AUTOCHECKPOINT}`).execute(ctx.db);
-  return async () => {
-    await sql.raw(`pragma cache_size = ${cache}`).execute(ctx.db);
-    await sql.raw(`pragma wal_autocheckpoint = ${checkpoint}`).execute(ctx.db);
-    await ctx.store.compact();
-  };
 }
 
 interface Work {
