@@ -64,7 +64,8 @@ describeEachEngine('lethe import survives kill -9', (h) => {
     // The same command again resumes and finishes.
     const rerun = spawnSync(process.execPath, args, { env: envFor(h), encoding: 'utf8', timeout: 120_000 });
     expect(rerun.status, rerun.stderr).toBe(0);
-    expect(rerun.stderr).toContain(`Resuming import ${after.id} after row ${committed + 1}`);
+    // Row numbers are printed with thousands separators (a kill after 1,000 rows says "after row 1,001").
+    expect(rerun.stderr).toContain(`Resuming import ${after.id} after row ${(committed + 1).toLocaleString('en-US')}`);
     const total = expected(ROWS);
     expect(rerun.stdout).toContain(
       `(${ROWS.toLocaleString('en-US')} rows): ${total.created.toLocaleString('en-US')} created, 0 updated, ${total.duplicate} skipped as duplicates, ${total.invalid} invalid`,

@@ -78,7 +78,7 @@ export async function insertRows<T extends keyof Database & string, C extends ke
   const parameters: unknown[] = [];
   for (const row of rows) {
     const values = Object.values(row);
-    if (values.length !== columns.length || !values.every(isBindable) || Object.keys(row).some((k, i) => k !== columns[i])) {
+    if (values.length !== columns.length || !values.every(isBindable) || (row !== rows[0] && Object.keys(row).some((k, i) => k !== columns[i]))) {
       // Kysely leaves undefined columns out and inlines SQL expressions, so the statement differs: built as usual.
       const q = db.insertInto(table).values(rows as never);
       return (returning ? q.returning(returning as never) : q).execute().then((r) => ({ rows: r as never }));

@@ -18,6 +18,7 @@ import { writeChunk, type ChunkCounts, type EmployerCache, type ImportJobInfo } 
 import type { MappingOverride } from './mapping-option.ts';
 import { boundHeap } from './heap-bound.ts';
 import { POSSIBLE_DUPLICATES_SCAN_JOB } from '../possible-duplicates/queue.ts';
+import { writingInBulk } from '../../db/bulk-writing.ts';
 
 export type ImportRow = Selectable<ImportsTable>;
 
@@ -325,28 +326,35 @@ export async function runImport(ctx: AppContext, importId: string, hooks: RunHoo
     const skipped = await reader.skip(done);
     if (skipped < done) throw new ImportRefused(`The file has fewer rows (${skipped}) than this import already handled (${done}); it is not the same file.`);
     const chunkRows = ctx.config.importChunkRows;
-    for (;;) {
-      const batch = await reader.read(chunkRows);
-      if (batch.length === 0) break;
-      const prepared = batch.map((r) => prepareRow(prepareContext, plan, r.row, r.cells));
-      const from = done;
-      await ctx.db.transaction().execute(async (trx) => {
-        // Claim the chunk first: on PostgreSQL this row lock also orders competing runs.
-        const claimed = await trx
-          .updateTable('imports')
-          .set({ rows_done: from + batch.length })
-          .where('id', '=', importId)
-          .where('rows_done', '=', from)
-          .where('status', '=', 'running')
-          .executeTakeFirst();
-        if (Number(claimed.numUpdatedRows) !== 1) throw new ImportTakenOver();
-        const counts = await writeChunk(ctx, trx, job, prepared, employers);
-        await addCounts(trx, importId, counts, ctx.clock.now().toISOString());
-      });
-      done += batch.length;
-      boundHeap();
-      await hooks.onProgress?.(done, reader.bytesRead);
-    }
+    // Bulk settings on SQLite (src/db/bulk-writing.ts), with the default page cache: an import has a memory budget.
+    await writingInBulk(
+      ctx,
+      async () => {
+        for (;;) {
+          const batch = await reader.read(chunkRows);
+          if (batch.length === 0) break;
+          const prepared = batch.map((r) => prepareRow(prepareContext, plan, r.row, r.cells));
+          const from = done;
+          await ctx.db.transaction().execute(async (trx) => {
+            // Claim the chunk first: on PostgreSQL this row lock also orders competing runs.
+            const claimed = await trx
+              .updateTable('imports')
+              .set({ rows_done: from + batch.length })
+              .where('id', '=', importId)
+              .where('rows_done', '=', from)
+              .where('status', '=', 'running')
+              .executeTakeFirst();
+            if (Number(claimed.numUpdatedRows) !== 1) throw new ImportTakenOver();
+            const counts = await writeChunk(ctx, trx, job, prepared, employers);
+            await addCounts(trx, importId, counts, ctx.clock.now().toISOString());
+          });
+          done += batch.length;
+          boundHeap();
+          await hooks.onProgress?.(done, reader.bytesRead);
+        }
+      },
+      { largeCache: false },
+    );
 
     const finishedAt = ctx.clock.now().toISOString();
     await ctx.db.transaction().execute(async (trx) => {
