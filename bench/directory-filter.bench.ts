@@ -47,9 +47,11 @@ export async function run(): Promise<BenchFigure[]> {
     `select * from contacts where institution_id = ? and last_name_folded >= ? and last_name_folded < ? and approval_status <> 'rejected' and id not in (select contact_id from disabled_contacts)
      and (visibility = 'everyone' or visibility = 'staff_only' or owner_user_id = ?) order by last_name_folded, id limit 50`,
   );
+  // The tenant condition as a filter (+): without planner statistics for it (Lethe gathers none),
+  // SQLite would otherwise walk the tenant's creation-date index and probe the attribute per contact.
   const byAttribute = raw.prepare(
     `select c.* from contact_attribute_values v join contacts c on c.id = v.contact_id
-     where v.attribute_id = ? and v.value_text = ? and c.institution_id = ? and c.approval_status <> 'rejected' and c.id not in (select contact_id from disabled_contacts)
+     where v.attribute_id = ? and v.value_text = ? and +c.institution_id = ? and c.approval_status <> 'rejected' and c.id not in (select contact_id from disabled_contacts)
      and (c.visibility = 'everyone' or c.visibility = 'staff_only' or c.owner_user_id = ?) order by v.contact_id desc limit 50`,
   );
   const combined = raw.prepare(
