@@ -1,3 +1,4 @@
+import { CompiledQuery } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachEngine, type SeededTenant } from '../../test/support/harness.ts';
 import { allPages, contactsApi } from '../../test/support/contacts.ts';
@@ -188,6 +189,23 @@ describeEachEngine('contact directory', (h) => {
         expect(driven, JSON.stringify(filters)).not.toBe(walk);
       }
       for (const r of results.slice(1)) expect(r, JSON.stringify(filters)).toEqual(results[0]);
+    }
+  });
+
+  it('on SQLite, a query driven by a search, an employer or an attribute never walks the tenant instead (no planner statistics)', async () => {
+    if (h.kind !== 'sqlite') return;
+    const cases: [DirectoryFilters, RegExp][] = [
+      [{ q: 'sm' }, /MULTI-INDEX OR/],
+      [{ q: 'sm', sort: 'lastName' }, /MULTI-INDEX OR/],
+      [{ employerId: employers[0].id }, /USING INDEX contacts_employer \(employer_id=\?\)/],
+      [{ attributes: [{ key: 'program', op: 'eq', values: ['Law'] }], sort: 'lastName' }, /attribute_values_lookup \(attribute_id=\? AND value_text=\?\)/],
+    ];
+    for (const [filters, driver] of cases) {
+      const query = (await directoryQuery(h.ctx, t.institutionId, systemViewer, filters, { driveLimit: 1_000_000 })).compile();
+      const plan = (await h.ctx.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]))).rows.map((r) => r.detail);
+      expect(plan.join('\n'), JSON.stringify(filters)).toMatch(driver);
+      // Written plainly, the tenant condition alone was the access path: every contact of the institution read.
+      expect(plan.some((line) => /USING (COVERING )?INDEX \w+ \(institution_id=\?\)$/.test(line)), plan.join('\n')).toBe(false);
     }
   });
 

@@ -205,7 +205,11 @@ export async function directoryQuery(
         .where('d.value_text', '=', attributeWalk.texts[0])
         .whereRef('contacts.id', '=', 'd.contact_id') as unknown as SelectQueryBuilder<Database, 'contacts', {}>)
     : ctx.db.selectFrom('contacts');
-  let q = from.select(summaryColumns).where('contacts.institution_id', '=', institutionId).where(visibleTo(viewer));
+  // When the driving index is not the tenant's own range (a search's three ranges, an employer's or
+  // an attribute's index), the tenant condition is a filter: without planner statistics SQLite takes
+  // it for a few rows and walks the whole tenant instead. Each of a search's ranges names the tenant.
+  const tenantLed = driver === null || driver === 'email' || driver === 'lastName' || driver === 'firstName';
+  let q = from.select(summaryColumns).where(col('contacts.institution_id', tenantLed), '=', institutionId).where(visibleTo(viewer));
   if (filters.email !== undefined) q = q.where('contacts.email_normalized', '=', emailSearchKey(filters.email));
   if (lastName) q = q.where(lastNameCol, '>=', lastName[0]).where(lastNameCol, '<', lastName[1]);
   if (firstName) q = q.where(firstNameCol, '>=', firstName[0]).where(firstNameCol, '<', firstName[1]);
@@ -215,7 +219,9 @@ export async function directoryQuery(
       [col('contacts.first_name_folded', driver === 'q'), search.name],
       [col('contacts.email_normalized', driver === 'q'), search.email],
     ];
-    q = q.where((eb) => eb.or(ranges.map(([c, [from, to]]) => eb.and([eb(c, '>=', from), eb(c, '<', to)]))));
+    q = q.where((eb) =>
+      eb.or(ranges.map(([c, [from, to]]) => eb.and([...(driver === 'q' ? [eb('contacts.institution_id', '=', institutionId)] : []), eb(c, '>=', from), eb(c, '<', to)]))),
+    );
   }
   if (employerId) q = q.where(col('contacts.employer_id', driver === 'employer'), '=', employerId);
   if (filters.organizationId) q = q.where('contacts.organization_id', '=', filters.organizationId);
