@@ -18,24 +18,32 @@ let counter = 0;
  * strictly increasing; with it (a creation time from the injected clock) they sort by that time.
  */
 export function newId(at?: number): string {
-  const now = at ?? Date.now();
   if (poolOffset + 16 > pool.length) {
     pool = randomBytes(POOL_BYTES);
     poolOffset = 0;
   }
   const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + 16));
   poolOffset += 16;
-  bytes[0] = (now / 2 ** 40) & 0xff;
-  bytes[1] = (now / 2 ** 32) & 0xff;
-  bytes[2] = (now >>> 24) & 0xff;
-  bytes[3] = (now >>> 16) & 0xff;
-  bytes[4] = (now >>> 8) & 0xff;
-  bytes[5] = now & 0xff;
-  if (at === undefined && now === lastMs && counter < 0xfff) counter++;
-  else if (at === undefined) {
-    lastMs = now;
+  let ms = at ?? Date.now();
+  if (at !== undefined) counter = ((bytes[6] & 0x0f) << 8) | bytes[7];
+  else if (ms > lastMs) {
+    lastMs = ms;
     counter = ((bytes[6] & 0x07) << 8) | bytes[7]; // below 2048: room to count up within the millisecond
-  } else counter = ((bytes[6] & 0x0f) << 8) | bytes[7];
+  } else if (counter < 0xfff) {
+    // The same millisecond (or a clock that stepped back): count up from the last id.
+    ms = lastMs;
+    counter++;
+  } else {
+    // 4,096 ids in one millisecond spend the counter: borrow the next millisecond (RFC 9562 §6.2).
+    ms = lastMs = lastMs + 1;
+    counter = ((bytes[6] & 0x07) << 8) | bytes[7];
+  }
+  bytes[0] = (ms / 2 ** 40) & 0xff;
+  bytes[1] = (ms / 2 ** 32) & 0xff;
+  bytes[2] = (ms >>> 24) & 0xff;
+  bytes[3] = (ms >>> 16) & 0xff;
+  bytes[4] = (ms >>> 8) & 0xff;
+  bytes[5] = ms & 0xff;
   bytes[6] = 0x70 | (counter >> 8);
   bytes[7] = counter & 0xff;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
