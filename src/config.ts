@@ -33,7 +33,7 @@ export const configSchema = z.object({
   LETHE_HTTP_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(90),
   LETHE_HTTP_KEEP_ALIVE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(72),
   LETHE_IMPORT_MAX_MB: z.coerce.number().int().min(1).max(100_000).default(1024),
-  LETHE_IMPORT_CHUNK_ROWS: z.coerce.number().int().min(1).max(10_000).default(2000),
+  LETHE_IMPORT_CHUNK_ROWS: z.coerce.number().int().min(1).max(10_000).default(500),
 });
 
 export type Config = {
