@@ -25,10 +25,12 @@ export function newId(at?: number): string {
   const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + 16));
   poolOffset += 16;
   let ms = at ?? Date.now();
+  // A fresh counter for a new millisecond: below 2048, room to count up within it.
+  const fresh = ((bytes[6] & 0x07) << 8) | bytes[7];
   if (at !== undefined) counter = ((bytes[6] & 0x0f) << 8) | bytes[7];
   else if (ms > lastMs) {
     lastMs = ms;
-    counter = ((bytes[6] & 0x07) << 8) | bytes[7]; // below 2048: room to count up within the millisecond
+    counter = fresh;
   } else if (counter < 0xfff) {
     // The same millisecond (or a clock that stepped back): count up from the last id.
     ms = lastMs;
@@ -36,7 +38,7 @@ export function newId(at?: number): string {
   } else {
     // 4,096 ids in one millisecond spend the counter: borrow the next millisecond (RFC 9562 §6.2).
     ms = lastMs = lastMs + 1;
-    counter = ((bytes[6] & 0x07) << 8) | bytes[7];
+    counter = fresh;
   }
   bytes[0] = (ms / 2 ** 40) & 0xff;
   bytes[1] = (ms / 2 ** 32) & 0xff;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { columnTypes, engineOf } from './column-types.ts';
+import { columnTypes } from './column-types.ts';
+import { engineOf } from '../engine.ts';
 
 /** Bulk CSV imports (with their uploaded file and error report) and the possible-duplicates queue. */
 export async function up(db: Kysely<any>): Promise<void> {

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { engineOf } from './column-types.ts';
+import { engineOf } from '../engine.ts';
 
 /**
  * What the inactive-contact batch and the recency rebuild read, arranged so they read it in one pass.

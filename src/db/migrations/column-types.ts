@@ -1,8 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { engineOf } from '../engine.ts';
 
-export { engineOf };
-
 /** The few places where the two engines need different DDL, so migrations stay one set. */
 export function columnTypes(db: Kysely<any>) {
   const pg = engineOf(db) === 'postgres';
