@@ -208,6 +208,7 @@ async function runBatch(ctx: AppContext, institutionId: string, execute: boolean
       if (done >= total && chunksDoneAt === null) chunksDoneAt = performance.now();
       if (execute && done % 10_000 === 0) process.stderr.write(`\r  ${done} / ${total}`);
     },
+    ...(process.env.BENCH_RETENTION_CHUNK ? { chunkSize: Number(process.env.BENCH_RETENTION_CHUNK) } : {}),
   })) as { totals: { prospectsToDelete: number; customersToAnonymise: number }; executed?: { deleted: number; anonymised: number; skippedActive: number } };
   await completeJob(ctx, job.id, 'bench', result);
   if (execute) process.stderr.write('\n');

@@ -1,7 +1,8 @@
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { AppContext, Db } from '../context.ts';
 import { entryHash, GENESIS, type AuditInput } from '../audit/audit-log.ts';
-import { open, seal } from '../security/aead.ts';
+import { seal } from '../security/aead.ts';
+import { sealForSubjects } from '../security/sealing-thread.ts';
 import { insertRows } from '../db/compiled-once.ts';
 
 type Deps = Pick<AppContext, 'clock' | 'secrets' | 'store'>;
@@ -14,10 +15,39 @@ type Entry = Omit<AuditInput, 'institutionId'>;
  * jobs write one entry per contact, and at 100,000 contacts the per-entry round trips are the cost.
  */
 export async function appendAuditBatch(deps: Deps, trx: Db, institutionId: string, entries: Entry[]): Promise<void> {
-  if (entries.length === 0) return;
-  const now = deps.clock.now().toISOString();
-  const keys = await dataKeysFor(deps, trx, institutionId, [...new Set(entries.flatMap((e) => (e.subjectId ? [e.subjectId] : [])))], now);
+  await (await prepareAuditBatch(deps, trx, institutionId, entries)).append();
+}
 
+/**
+ * appendAuditBatch in two steps, so that the sealing (on the sealing thread for large batches)
+ * runs while the caller writes the rest of its chunk: this looks up the subjects' keys and starts
+ * sealing; append() then writes the entries onto the chain. The chain head is taken only by
+ * append(), so the institution's other writers wait for the chain no longer than before.
+ */
+export async function prepareAuditBatch(deps: Deps, trx: Db, institutionId: string, entries: Entry[]): Promise<{ append(): Promise<void> }> {
+  if (entries.length === 0) return { append: async () => {} };
+  const now = deps.clock.now().toISOString();
+  const wrappedKeys = await wrappedKeysFor(deps, trx, institutionId, [...new Set(entries.flatMap((e) => (e.subjectId ? [e.subjectId] : [])))], now);
+  const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+  const sealedEntries = entries.filter((e) => e.subjectId);
+  const sealing = sealForSubjects(
+    deps.secrets.masterKey,
+    sealedEntries.map((e) => ({ subjectId: e.subjectId!, wrappedKey: wrappedKeys.get(e.subjectId!)!, values: [json(e.before), json(e.after)] })),
+  );
+  // A failure surfaces from append(); until then it must not count as unhandled.
+  sealing.catch(() => {});
+  return { append: async () => appendSealed(deps, trx, institutionId, entries, await sealing, json, now) };
+}
+
+async function appendSealed(
+  deps: Deps,
+  trx: Db,
+  institutionId: string,
+  entries: Entry[],
+  sealed: (string | null)[][],
+  json: (value: unknown) => string | null,
+  now: string,
+): Promise<void> {
   const readHead = () => {
     const q = trx.selectFrom('audit_chain_heads').selectAll().where('chain', '=', institutionId);
     return (deps.store.kind === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
@@ -32,18 +62,10 @@ export async function appendAuditBatch(deps: Deps, trx: Db, institutionId: strin
     head = (await readHead())!;
   }
 
-  // One draw from the CSPRNG for every IV of the batch: per-call randomBytes dominates at 100,000 entries.
-  const ivs = randomBytes(12 * 2 * entries.length);
-  let nextIv = 0;
-  const sealWith = (key: Buffer, json: string, aad: string) => sealWithIv(key, ivs.subarray(12 * nextIv, 12 * ++nextIv), json, aad);
   let prev = head.last_hash;
+  let nextSealed = 0;
   const rows = entries.map((e) => {
-    const key = e.subjectId ? keys.get(e.subjectId)! : null;
-    const encode = (value: unknown) => {
-      if (value === undefined || value === null) return null;
-      const json = JSON.stringify(value);
-      return key ? sealWith(key, json, e.subjectId!) : json;
-    };
+    const [before, after] = e.subjectId ? sealed[nextSealed++] : [json(e.before), json(e.after)];
     const fields = {
       chain: institutionId,
       institution_id: institutionId,
@@ -53,8 +75,8 @@ export async function appendAuditBatch(deps: Deps, trx: Db, institutionId: strin
       target_type: e.target.type,
       target_id: e.target.id,
       subject_id: e.subjectId ?? null,
-      before_enc: encode(e.before),
-      after_enc: encode(e.after),
+      before_enc: before,
+      after_enc: after,
       meta: e.meta ? JSON.stringify(e.meta) : null,
       occurred_at: now,
       prev_hash: prev,
@@ -72,35 +94,27 @@ export async function appendAuditBatch(deps: Deps, trx: Db, institutionId: strin
   await trx.updateTable('audit_chain_heads').set({ last_seq: lastSeq, last_hash: prev }).where('chain', '=', institutionId).execute();
 }
 
-/** aead.ts's seal ("v1.<iv>.<tag>.<ciphertext>", AES-256-GCM), with the IV given; open() reads it as any other. */
-function sealWithIv(key: Buffer, iv: Buffer, plaintext: string, aad: string): string {
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(Buffer.from(aad, 'utf8'));
-  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
-}
-
-/** Each subject's data key, created (and wrapped with the master key) for subjects that have none yet. */
-async function dataKeysFor(deps: Deps, trx: Db, institutionId: string, subjectIds: string[], now: string): Promise<Map<string, Buffer>> {
-  const keys = new Map<string, Buffer>();
+/** Each subject's data key as stored (wrapped with the master key), created for subjects that have none yet. */
+async function wrappedKeysFor(deps: Deps, trx: Db, institutionId: string, subjectIds: string[], now: string): Promise<Map<string, string>> {
+  const keys = new Map<string, string>();
   const master = deps.secrets.masterKey;
   for (let i = 0; i < subjectIds.length; i += 1000) {
     const slice = subjectIds.slice(i, i + 1000);
     const stored = await trx.selectFrom('data_keys').select(['subject_id', 'wrapped_key']).where('subject_id', 'in', slice).execute();
-    for (const s of stored) keys.set(s.subject_id, open(master, s.wrapped_key, s.subject_id));
+    for (const s of stored) keys.set(s.subject_id, s.wrapped_key);
     const missing = slice.filter((id) => !keys.has(id));
     if (missing.length === 0) continue;
-    const fresh = missing.map((id) => ({ id, key: randomBytes(32) }));
+    const fresh = missing.map((id) => ({ subject_id: id, institution_id: institutionId, wrapped_key: seal(master, randomBytes(32), id), created_at: now }));
     const inserted = await trx
       .insertInto('data_keys')
-      .values(fresh.map((f) => ({ subject_id: f.id, institution_id: institutionId, wrapped_key: seal(master, f.key, f.id), created_at: now })))
+      .values(fresh)
       .onConflict((oc) => oc.column('subject_id').doNothing())
       .executeTakeFirst();
-    for (const f of fresh) keys.set(f.id, f.key);
+    for (const f of fresh) keys.set(f.subject_id, f.wrapped_key);
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === fresh.length) continue;
     // A concurrent writer created some of these first; its key is the one stored.
     const winners = await trx.selectFrom('data_keys').select(['subject_id', 'wrapped_key']).where('subject_id', 'in', missing).execute();
-    for (const w of winners) keys.set(w.subject_id, open(master, w.wrapped_key, w.subject_id));
+    for (const w of winners) keys.set(w.subject_id, w.wrapped_key);
   }
   return keys;
 }

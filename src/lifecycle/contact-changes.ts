@@ -5,7 +5,7 @@ import type { Actor } from '../audit/audit-log.ts';
 import { recordActivity } from '../activity/events.ts';
 import type { CheckedAttributeValue } from '../contacts/attributes.ts';
 import { activityForChanges, auditPayload, type ActivityDraft, type FieldChange } from '../contacts/contact-fields.ts';
-import { appendAuditBatch } from './audit-batch.ts';
+import { prepareAuditBatch } from './audit-batch.ts';
 
 /** What one contact should become; absent fields stay as they are. */
 export interface ContactChange {
@@ -73,7 +73,7 @@ export async function applyContactChanges(ctx: AppContext, trx: Db, institutionI
   const attributeDeletes = new Map<string, string[]>();
   const attributeUpserts: { contact_id: string; attribute_id: string; institution_id: string; value_text: string; value_number: number | null }[] = [];
   const activity: Parameters<typeof recordActivity>[1] = [];
-  const entries: Parameters<typeof appendAuditBatch>[3] = [];
+  const entries: Parameters<typeof prepareAuditBatch>[3] = [];
 
   for (const item of items) {
     const { row, change } = item;
@@ -132,6 +132,8 @@ export async function applyContactChanges(ctx: AppContext, trx: Db, institutionI
     });
   }
 
+  // The audit entries are sealed (on the sealing thread, for a bulk chunk) while the rows are written.
+  const audited = await prepareAuditBatch(ctx, trx, institutionId, entries);
   for (const { set, ids: group } of rowUpdates.values()) {
     for (const part of slices(group)) await trx.updateTable('contacts').set(set).where('id', 'in', part).execute();
   }
@@ -151,7 +153,7 @@ export async function applyContactChanges(ctx: AppContext, trx: Db, institutionI
       .execute();
   }
   for (const part of slices(activity)) await recordActivity(trx, part);
-  await appendAuditBatch(ctx, trx, institutionId, entries);
+  await audited.append();
   return result;
 }
 

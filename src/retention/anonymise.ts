@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { AppContext, Db } from '../context.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import type { Contact } from '../db/schema.ts';
-import { appendAuditBatch } from '../lifecycle/audit-batch.ts';
+import { prepareAuditBatch } from '../lifecycle/audit-batch.ts';
 import { cascadeTables, foreignKeys, unlinkedContactTables } from '../lifecycle/storage.ts';
 import { destroyExportsHolding } from '../exports/exports.ts';
 import { emitContactEvents } from '../webhooks/events.ts';
@@ -80,6 +80,34 @@ export async function anonymiseContacts(
   };
   const [byAttr, byAuth, byNote, byMeeting, byTask] = [group(attributes), group(authorizations), group(notes), group(meetings), group(tasks)];
 
+  // Sealed (on the sealing thread, for a batch chunk) while the rows below are deleted and rewritten.
+  const audited = await prepareAuditBatch(
+    ctx,
+    trx,
+    institutionId,
+    rows.map((r) => ({
+      actor: options.actor,
+      action: 'contact.anonymise',
+      target: { type: 'contact', id: r.id },
+      subjectId: r.id,
+      before: {
+        firstName: r.first_name,
+        lastName: r.last_name,
+        email: r.email,
+        mobilePhone: r.mobile_phone,
+        ssnOnFile: r.ssn_hash_full !== null,
+        employerId: r.employer_id,
+        ownerUserId: r.owner_user_id,
+        optInStatus: r.opt_in_status,
+        attributes: Object.fromEntries((byAttr.get(r.id) ?? []).map((a) => [a.key, a.value_text])),
+        authorizations: Object.fromEntries((byAuth.get(r.id) ?? []).map((a) => [a.purpose, a.granted === 1])),
+        notes: (byNote.get(r.id) ?? []).map((n) => n.body),
+        meetings: (byMeeting.get(r.id) ?? []).map((m) => ({ title: m.title, notes: m.notes })),
+        tasks: (byTask.get(r.id) ?? []).map((t) => t.title),
+      },
+      meta: { reason: 'inactivity', runId: options.runId },
+    })),
+  );
   const related = [...notes, ...meetings, ...tasks, ...applications].map((x) => x.id);
   await inChunks([...ids, ...related], 500, (part) => trx.deleteFrom('idempotency_keys').where('resource_id', 'in', part).execute());
   await inChunks(ids, 500, async (part) => {
@@ -118,33 +146,7 @@ export async function anonymiseContacts(
   });
   // The audit entries last: appending takes the institution's chain lock (on PostgreSQL a row lock
   // held to COMMIT), so every other write of the institution waits only for the end of this chunk.
-  await appendAuditBatch(
-    ctx,
-    trx,
-    institutionId,
-    rows.map((r) => ({
-      actor: options.actor,
-      action: 'contact.anonymise',
-      target: { type: 'contact', id: r.id },
-      subjectId: r.id,
-      before: {
-        firstName: r.first_name,
-        lastName: r.last_name,
-        email: r.email,
-        mobilePhone: r.mobile_phone,
-        ssnOnFile: r.ssn_hash_full !== null,
-        employerId: r.employer_id,
-        ownerUserId: r.owner_user_id,
-        optInStatus: r.opt_in_status,
-        attributes: Object.fromEntries((byAttr.get(r.id) ?? []).map((a) => [a.key, a.value_text])),
-        authorizations: Object.fromEntries((byAuth.get(r.id) ?? []).map((a) => [a.purpose, a.granted === 1])),
-        notes: (byNote.get(r.id) ?? []).map((n) => n.body),
-        meetings: (byMeeting.get(r.id) ?? []).map((m) => ({ title: m.title, notes: m.notes })),
-        tasks: (byTask.get(r.id) ?? []).map((t) => t.title),
-      },
-      meta: { reason: 'inactivity', runId: options.runId },
-    })),
-  );
+  await audited.append();
   await handKeysToSupport(trx, institutionId, ids, now, options.supportUntil);
   await emitContactEvents(trx, institutionId, now, ids.map((id) => ({ type: 'contact.anonymised' as const, contactId: id, data: { reason: 'inactivity' } })));
   return [...new Set(['contacts', ...(await cascadeTables(ctx, trx)), ...unlinkedContactTables])];
