@@ -110,6 +110,36 @@ export function Empty({ children }: { children: ReactNode }) {
   return <p className="empty">{children}</p>;
 }
 
+/**
+ * The console's list table: labelled for screen readers, scrolling sideways on narrow screens, one
+ * header per column. A column named `{ hidden: 'Actions' }` (buttons, links) has a header only
+ * screen readers read. `children` renders one item as its row(s).
+ */
+export function DataTable<T>({ label, columns, rows, children }: { label: string; columns: (string | { hidden: string })[]; rows: readonly T[]; children: (row: T) => ReactNode }) {
+  return (
+    <div className="table-scroll">
+      <table className="table" aria-label={label}>
+        <thead>
+          <tr>
+            {columns.map((c) =>
+              typeof c === 'string' ? (
+                <th key={c} scope="col">
+                  {c}
+                </th>
+              ) : (
+                <th key={c.hidden} scope="col">
+                  <span className="sr-only">{c.hidden}</span>
+                </th>
+              ),
+            )}
+          </tr>
+        </thead>
+        <tbody>{rows.map(children)}</tbody>
+      </table>
+    </div>
+  );
+}
+
 export function Loading() {
   return (
     <p className="loading" role="status">

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { api } from '../api.ts';
-import { Empty, Field, FormError, Loading, formatDate } from '../components.tsx';
+import { DataTable, Empty, Field, formatDate, FormError, Loading } from '../components.tsx';
 import type { AuditEntry, Page, User } from '../types.ts';
 
 export function AuditPage() {
@@ -52,26 +52,11 @@ export function AuditPage() {
       ) : items.length === 0 ? (
         <Empty>No entries match.</Empty>
       ) : (
-        <div className="table-scroll">
-          <table className="table" aria-label="Audit entries">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">
-                  <span className="sr-only">Details</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((e) => (
-                <AuditRow key={e.seq} entry={e} open={open === e.seq} toggle={() => setOpen(open === e.seq ? null : e.seq)} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Audit entries" columns={['When', 'Actor', 'Action', 'Target', { hidden: 'Details' }]} rows={items}>
+          {(e) => (
+            <AuditRow key={e.seq} entry={e} open={open === e.seq} toggle={() => setOpen(open === e.seq ? null : e.seq)} />
+          )}
+        </DataTable>
       )}
       {entries.hasNextPage && (
         <button type="button" onClick={() => entries.fetchNextPage()} disabled={entries.isFetchingNextPage}>

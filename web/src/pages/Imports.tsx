@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { request } from '../api.ts';
-import { Badge, Empty, FormError, Loading, formatDate } from '../components.tsx';
+import { Badge, DataTable, Empty, formatDate, FormError, Loading } from '../components.tsx';
 import type { ImportView } from '../types.ts';
 import { ImportProgress } from './imports/ImportProgress.tsx';
 import { UploadForm } from './imports/UploadForm.tsx';
@@ -27,50 +27,37 @@ export function ImportsPage() {
       ) : imports.data?.items.length === 0 ? (
         <Empty>No imports yet.</Empty>
       ) : (
-        <div className="table-scroll">
-          <table className="table" aria-label="Imports">
-            <thead>
-              <tr>
-                <th scope="col">File</th>
-                <th scope="col">Status</th>
-                <th scope="col">Rows</th>
-                <th scope="col">Result</th>
-                <th scope="col">Uploaded</th>
-              </tr>
-            </thead>
-            <tbody>
-              {imports.data?.items.map((i) => (
-                <tr key={i.id}>
-                  <td>
-                    <button type="button" className="link-button" onClick={() => setCurrent(i.id)}>
-                      {i.fileName}
-                    </button>
-                  </td>
-                  <td>
-                    <Badge value={i.status} />
-                  </td>
-                  <td>
-                    {i.rows.done}
-                    {i.rows.total !== null ? ` / ${i.rows.total}` : ''}
-                  </td>
-                  <td>
-                    {i.summary.created} created · {i.summary.updated} updated · {i.summary.skippedDuplicate} duplicates · {i.summary.invalid} invalid
-                    {i.summary.invalid > 0 && (
-                      <>
-                        {' '}
-                        ·{' '}
-                        <a href={i.errorsUrl} download>
-                          Error report<span className="sr-only"> of {i.fileName}</span>
-                        </a>
-                      </>
-                    )}
-                  </td>
-                  <td>{formatDate(i.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Imports" columns={['File', 'Status', 'Rows', 'Result', 'Uploaded']} rows={imports.data?.items ?? []}>
+          {(i) => (
+            <tr key={i.id}>
+              <td>
+                <button type="button" className="link-button" onClick={() => setCurrent(i.id)}>
+                  {i.fileName}
+                </button>
+              </td>
+              <td>
+                <Badge value={i.status} />
+              </td>
+              <td>
+                {i.rows.done}
+                {i.rows.total !== null ? ` / ${i.rows.total}` : ''}
+              </td>
+              <td>
+                {i.summary.created} created · {i.summary.updated} updated · {i.summary.skippedDuplicate} duplicates · {i.summary.invalid} invalid
+                {i.summary.invalid > 0 && (
+                  <>
+                    {' '}
+                    ·{' '}
+                    <a href={i.errorsUrl} download>
+                      Error report<span className="sr-only"> of {i.fileName}</span>
+                    </a>
+                  </>
+                )}
+              </td>
+              <td>{formatDate(i.createdAt)}</td>
+            </tr>
+          )}
+        </DataTable>
       )}
     </section>
   );

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api.ts';
-import { Badge, ConfirmDialog, Empty, FormError, Loading, formatDate, label } from '../components.tsx';
+import { Badge, ConfirmDialog, DataTable, Empty, formatDate, FormError, label, Loading } from '../components.tsx';
 import type { Job } from '../types.ts';
 import { Progress } from '../JobProgress.tsx';
 
@@ -29,45 +29,29 @@ export function JobsPage() {
       ) : jobs.data?.items.length === 0 ? (
         <Empty>No jobs yet.</Empty>
       ) : (
-        <div className="table-scroll">
-          <table className="table" aria-label="Jobs">
-            <thead>
-              <tr>
-                <th scope="col">Kind</th>
-                <th scope="col">Status</th>
-                <th scope="col">Progress</th>
-                <th scope="col">Started</th>
-                <th scope="col">Finished</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {jobs.data?.items.map((j) => (
-                <tr key={j.id}>
-                  <td>{label(j.kind.replace(/[._]/g, ' '))}</td>
-                  <td>
-                    <Badge value={j.status} />
-                    {j.error && <div className="field-error">{j.error}</div>}
-                  </td>
-                  <td>
-                    <Progress job={j} />
-                  </td>
-                  <td>{formatDate(j.createdAt)}</td>
-                  <td>{formatDate(j.finishedAt)}</td>
-                  <td>
-                    {(j.status === 'queued' || j.status === 'running') && (
-                      <button type="button" className="link-button danger-text" onClick={() => setCancelling(j)}>
-                        Cancel
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Jobs" columns={['Kind', 'Status', 'Progress', 'Started', 'Finished', { hidden: 'Actions' }]} rows={jobs.data?.items ?? []}>
+          {(j) => (
+            <tr key={j.id}>
+              <td>{label(j.kind.replace(/[._]/g, ' '))}</td>
+              <td>
+                <Badge value={j.status} />
+                {j.error && <div className="field-error">{j.error}</div>}
+              </td>
+              <td>
+                <Progress job={j} />
+              </td>
+              <td>{formatDate(j.createdAt)}</td>
+              <td>{formatDate(j.finishedAt)}</td>
+              <td>
+                {(j.status === 'queued' || j.status === 'running') && (
+                  <button type="button" className="link-button danger-text" onClick={() => setCancelling(j)}>
+                    Cancel
+                  </button>
+                )}
+              </td>
+            </tr>
+          )}
+        </DataTable>
       )}
       <ConfirmDialog open={cancelling !== null} title="Cancel this job?" confirmLabel="Cancel job" busy={cancel.isPending} error={cancel.error} onCancel={() => setCancelling(null)} onConfirm={() => cancelling && cancel.mutate(cancelling)}>
         <p>The job stops at its next checkpoint. Work it has already committed stays; nothing is rolled back.</p>

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api.ts';
-import { ConfirmDialog, Field, FormError, Loading, fieldError } from '../components.tsx';
+import { ConfirmDialog, DataTable, Field, fieldError, FormError, Loading } from '../components.tsx';
 import type { Role, Session } from '../types.ts';
 
 const PERMISSIONS = [
@@ -34,43 +34,29 @@ export function RolesPage() {
       {roles.isPending ? (
         <Loading />
       ) : (
-        <div className="table-scroll">
-          <table className="table" aria-label="Roles">
-            <thead>
-              <tr>
-                <th scope="col">Role</th>
-                <th scope="col">Users</th>
-                <th scope="col">Permissions</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {roles.data?.items.map((r) => (
-                <tr key={r.id}>
-                  <td>
-                    {r.name} {r.builtin && <span className="badge">built-in</span>}
-                  </td>
-                  <td>{r.userCount}</td>
-                  <td className="perm-list">{r.permissions.length ? r.permissions.join(', ') : 'none (denied access)'}</td>
-                  <td>
-                    {!r.builtin && (
-                      <div className="actions">
-                        <button type="button" className="link-button" onClick={() => setEditing(r)}>
-                          Edit
-                        </button>
-                        <button type="button" className="link-button danger-text" disabled={r.userCount > 0} title={r.userCount > 0 ? 'Move its users to another role first' : undefined} onClick={() => setDeleting(r)}>
-                          Delete
-                        </button>
-                      </div>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Roles" columns={['Role', 'Users', 'Permissions', { hidden: 'Actions' }]} rows={roles.data?.items ?? []}>
+          {(r) => (
+            <tr key={r.id}>
+              <td>
+                {r.name} {r.builtin && <span className="badge">built-in</span>}
+              </td>
+              <td>{r.userCount}</td>
+              <td className="perm-list">{r.permissions.length ? r.permissions.join(', ') : 'none (denied access)'}</td>
+              <td>
+                {!r.builtin && (
+                  <div className="actions">
+                    <button type="button" className="link-button" onClick={() => setEditing(r)}>
+                      Edit
+                    </button>
+                    <button type="button" className="link-button danger-text" disabled={r.userCount > 0} title={r.userCount > 0 ? 'Move its users to another role first' : undefined} onClick={() => setDeleting(r)}>
+                      Delete
+                    </button>
+                  </div>
+                )}
+              </td>
+            </tr>
+          )}
+        </DataTable>
       )}
       <ConfirmDialog open={deleting !== null} title={`Delete the role ${deleting?.name}?`} confirmLabel="Delete role" busy={remove.isPending} error={remove.error} onCancel={() => setDeleting(null)} onConfirm={() => deleting && remove.mutate(deleting)}>
         <p>No user holds this role. It is removed; the change is written to the audit log.</p>

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api.ts';
-import { ConfirmDialog, Empty, Field, FormError, Loading, fieldError, formatDate } from '../components.tsx';
+import { ConfirmDialog, DataTable, Empty, Field, fieldError, formatDate, FormError, Loading } from '../components.tsx';
 import { useUser } from '../session.ts';
 import type { Organization, Page, Role, User } from '../types.ts';
 
@@ -47,56 +47,40 @@ export function UsersPage() {
       ) : items.length === 0 ? (
         <Empty>No users.</Empty>
       ) : (
-        <div className="table-scroll">
-          <table className="table" aria-label="Users">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Can access this site</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((u) => (
-                <tr key={u.id} data-user={u.email}>
-                  <td>{u.name}</td>
-                  <td>{u.email}</td>
-                  <td>
-                    {u.platformRole ? (
-                      u.platformRole
-                    ) : (
-                      <select aria-label={`Role of ${u.name}`} value={u.role?.id ?? ''} disabled={u.id === me.id || changeRole.isPending} onChange={(e) => changeRole.mutate({ u, role: e.target.value })}>
-                        {(roles.data?.items ?? []).map((r) => (
-                          <option key={r.id} value={r.id}>
-                            {r.name}
-                          </option>
-                        ))}
-                      </select>
-                    )}
-                  </td>
-                  <td>
-                    <button type="button" role="switch" aria-checked={u.siteAccess} aria-label={`${u.name} can access this site`} className={`switch${u.siteAccess ? ' on' : ''}`} disabled={u.id === me.id} onClick={() => setAccess(u)}>
-                      {u.siteAccess ? 'On' : 'Off'}
-                    </button>
-                  </td>
-                  <td>{formatDate(u.createdAt)}</td>
-                  <td>
-                    {u.id !== me.id && (
-                      <button type="button" className="link-button danger-text" onClick={() => setDeleting(u)}>
-                        Delete
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Users" columns={['Name', 'Email', 'Role', 'Can access this site', 'Created', { hidden: 'Actions' }]} rows={items}>
+          {(u) => (
+            <tr key={u.id} data-user={u.email}>
+              <td>{u.name}</td>
+              <td>{u.email}</td>
+              <td>
+                {u.platformRole ? (
+                  u.platformRole
+                ) : (
+                  <select aria-label={`Role of ${u.name}`} value={u.role?.id ?? ''} disabled={u.id === me.id || changeRole.isPending} onChange={(e) => changeRole.mutate({ u, role: e.target.value })}>
+                    {(roles.data?.items ?? []).map((r) => (
+                      <option key={r.id} value={r.id}>
+                        {r.name}
+                      </option>
+                    ))}
+                  </select>
+                )}
+              </td>
+              <td>
+                <button type="button" role="switch" aria-checked={u.siteAccess} aria-label={`${u.name} can access this site`} className={`switch${u.siteAccess ? ' on' : ''}`} disabled={u.id === me.id} onClick={() => setAccess(u)}>
+                  {u.siteAccess ? 'On' : 'Off'}
+                </button>
+              </td>
+              <td>{formatDate(u.createdAt)}</td>
+              <td>
+                {u.id !== me.id && (
+                  <button type="button" className="link-button danger-text" onClick={() => setDeleting(u)}>
+                    Delete
+                  </button>
+                )}
+              </td>
+            </tr>
+          )}
+        </DataTable>
       )}
       {users.hasNextPage && (
         <button type="button" onClick={() => users.fetchNextPage()}>

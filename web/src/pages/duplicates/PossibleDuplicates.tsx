@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api.ts';
-import { ConfirmDialog, Empty, FormError, Loading } from '../../components.tsx';
+import { ConfirmDialog, DataTable, Empty, FormError, Loading } from '../../components.tsx';
 import { Progress } from '../../JobProgress.tsx';
 import { Link } from '../../router.tsx';
 import type { DuplicateContact, Job, Page, PossibleDuplicate } from '../../types.ts';
@@ -62,51 +62,36 @@ export function PossibleDuplicates() {
       ) : items.length === 0 ? (
         <Empty>No possible duplicates are waiting. Scans run over every contact; exact duplicates are caught on the way in by the rules.</Empty>
       ) : (
-        <div className="table-scroll">
-          <table className="table" aria-label="Possible duplicates">
-            <thead>
-              <tr>
-                <th scope="col">Score</th>
-                <th scope="col">Contact</th>
-                <th scope="col">Possible duplicate</th>
-                <th scope="col">Why</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((pair) => (
-                <tr key={pair.id}>
-                  <td className="score">{Math.round(pair.score * 100)}%</td>
-                  <td>
-                    <Who c={pair.contacts[0]} />
-                  </td>
-                  <td>
-                    <Who c={pair.contacts[1]} />
-                  </td>
-                  <td>
-                    <ul className="plain">
-                      {pair.reasons.map((r) => (
-                        <li key={r.code}>{r.text}</li>
-                      ))}
-                    </ul>
-                  </td>
-                  <td>
-                    <div className="actions">
-                      <Link to={`/duplicates/merge/${pair.contacts[0].id}/${pair.contacts[1].id}`} className="button-link">
-                        Compare and merge
-                      </Link>
-                      <button type="button" className="link-button" onClick={() => setDismissing(pair)}>
-                        Not the same person
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Possible duplicates" columns={['Score', 'Contact', 'Possible duplicate', 'Why', { hidden: 'Actions' }]} rows={items}>
+          {(pair) => (
+            <tr key={pair.id}>
+              <td className="score">{Math.round(pair.score * 100)}%</td>
+              <td>
+                <Who c={pair.contacts[0]} />
+              </td>
+              <td>
+                <Who c={pair.contacts[1]} />
+              </td>
+              <td>
+                <ul className="plain">
+                  {pair.reasons.map((r) => (
+                    <li key={r.code}>{r.text}</li>
+                  ))}
+                </ul>
+              </td>
+              <td>
+                <div className="actions">
+                  <Link to={`/duplicates/merge/${pair.contacts[0].id}/${pair.contacts[1].id}`} className="button-link">
+                    Compare and merge
+                  </Link>
+                  <button type="button" className="link-button" onClick={() => setDismissing(pair)}>
+                    Not the same person
+                  </button>
+                </div>
+              </td>
+            </tr>
+          )}
+        </DataTable>
       )}
       {pairs.hasNextPage && (
         <button type="button" onClick={() => pairs.fetchNextPage()} disabled={pairs.isFetchingNextPage}>

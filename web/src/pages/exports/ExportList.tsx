@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api.ts';
-import { ConfirmDialog, Empty, Field, FormError, Loading, fieldError, formatDate } from '../../components.tsx';
+import { ConfirmDialog, DataTable, Empty, Field, fieldError, formatDate, FormError, Loading } from '../../components.tsx';
 import { useCan, useUser } from '../../session.ts';
 import type { ExportView, Organization, Page } from '../../types.ts';
 import { downloadOnce } from './download.ts';
@@ -64,67 +64,51 @@ export function ExportList({ organizations }: { organizations: Organization[] })
       ) : list.data?.items.length === 0 ? (
         <Empty>{onlyWaiting ? 'No request is awaiting approval.' : 'No exports yet.'}</Empty>
       ) : (
-        <div className="table-scroll">
-          <table className="table" aria-label="Exports">
-            <thead>
-              <tr>
-                <th scope="col">Kind</th>
-                <th scope="col">Team</th>
-                <th scope="col">Status</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Requested</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data?.items.map((e) => (
-                <tr key={e.id} data-export={e.id}>
-                  <td>
-                    {KIND_WORDS[e.kind]} · {e.format.toUpperCase()}
-                  </td>
-                  <td>{orgName(e.organizationId)}</td>
-                  <td>
-                    <span className={`badge badge-${e.status}`}>{STATUS_WORDS[e.status]}</span>
-                    {e.status === 'awaiting_approval' && <div className="muted">Decided by {approverWords(e.approverRole)}</div>}
-                    {e.progress && MOVING.includes(e.status) && (
-                      <div>
-                        <progress max={e.progress.total ?? undefined} value={e.progress.done} aria-label="Export progress" /> {e.progress.done}
-                        {e.progress.total !== null ? ` / ${e.progress.total}` : ''}
-                      </div>
-                    )}
-                    {e.refusal && <div className="field-error">{e.refusal.message}</div>}
-                    {e.decisionNote && <div className="muted">Note: {e.decisionNote}</div>}
-                    {e.status === 'ready' && e.linkExpiresAt && <div className="muted">Until {formatDate(e.linkExpiresAt)}, once</div>}
-                    {e.downloadedAt && <div className="muted">Downloaded {formatDate(e.downloadedAt)}</div>}
-                  </td>
-                  <td className="pre">{e.reason ?? '—'}</td>
-                  <td>{formatDate(e.createdAt)}</td>
-                  <td>
-                    <div className="actions">
-                      {canDecide && e.status === 'awaiting_approval' && (
-                        <>
-                          <button type="button" className="primary" onClick={() => open(e, 'approve')}>
-                            Approve
-                          </button>
-                          <button type="button" className="danger-outline" onClick={() => open(e, 'refuse')}>
-                            Refuse
-                          </button>
-                        </>
-                      )}
-                      {e.status === 'ready' && e.requestedBy === user.id && (
-                        <button type="button" className="primary" disabled={download.isPending} onClick={() => download.mutate(e)}>
-                          Download once
-                        </button>
-                      )}
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Exports" columns={['Kind', 'Team', 'Status', 'Reason', 'Requested', { hidden: 'Actions' }]} rows={list.data?.items ?? []}>
+          {(e) => (
+            <tr key={e.id} data-export={e.id}>
+              <td>
+                {KIND_WORDS[e.kind]} · {e.format.toUpperCase()}
+              </td>
+              <td>{orgName(e.organizationId)}</td>
+              <td>
+                <span className={`badge badge-${e.status}`}>{STATUS_WORDS[e.status]}</span>
+                {e.status === 'awaiting_approval' && <div className="muted">Decided by {approverWords(e.approverRole)}</div>}
+                {e.progress && MOVING.includes(e.status) && (
+                  <div>
+                    <progress max={e.progress.total ?? undefined} value={e.progress.done} aria-label="Export progress" /> {e.progress.done}
+                    {e.progress.total !== null ? ` / ${e.progress.total}` : ''}
+                  </div>
+                )}
+                {e.refusal && <div className="field-error">{e.refusal.message}</div>}
+                {e.decisionNote && <div className="muted">Note: {e.decisionNote}</div>}
+                {e.status === 'ready' && e.linkExpiresAt && <div className="muted">Until {formatDate(e.linkExpiresAt)}, once</div>}
+                {e.downloadedAt && <div className="muted">Downloaded {formatDate(e.downloadedAt)}</div>}
+              </td>
+              <td className="pre">{e.reason ?? '—'}</td>
+              <td>{formatDate(e.createdAt)}</td>
+              <td>
+                <div className="actions">
+                  {canDecide && e.status === 'awaiting_approval' && (
+                    <>
+                      <button type="button" className="primary" onClick={() => open(e, 'approve')}>
+                        Approve
+                      </button>
+                      <button type="button" className="danger-outline" onClick={() => open(e, 'refuse')}>
+                        Refuse
+                      </button>
+                    </>
+                  )}
+                  {e.status === 'ready' && e.requestedBy === user.id && (
+                    <button type="button" className="primary" disabled={download.isPending} onClick={() => download.mutate(e)}>
+                      Download once
+                    </button>
+                  )}
+                </div>
+              </td>
+            </tr>
+          )}
+        </DataTable>
       )}
       {deciding && (
         <ConfirmDialog

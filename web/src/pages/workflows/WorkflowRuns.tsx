@@ -1,7 +1,7 @@
 import { Fragment, useState } from 'react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { api } from '../../api.ts';
-import { Empty, FormError, Loading, formatDate } from '../../components.tsx';
+import { DataTable, Empty, formatDate, FormError, Loading } from '../../components.tsx';
 import { Link } from '../../router.tsx';
 import type { WorkflowEnrollment, WorkflowEnrollmentState } from '../../types.ts';
 import { STATE_WORDS } from './describe.ts';
@@ -43,52 +43,35 @@ export function WorkflowRuns({ workflowId, live }: { workflowId: string; live: b
       ) : items.length === 0 ? (
         <Empty>{state ? 'No run in this state.' : 'No contact has been enrolled yet.'}</Empty>
       ) : (
-        <div className="table-scroll">
-          <table className="table" aria-label="Workflow runs">
-            <thead>
-              <tr>
-                <th scope="col">Contact</th>
-                <th scope="col">Version</th>
-                <th scope="col">State</th>
-                <th scope="col">Next step</th>
-                <th scope="col">Started</th>
-                <th scope="col">Ended</th>
-                <th scope="col">
-                  <span className="sr-only">History</span>
-                </th>
+        <DataTable label="Workflow runs" columns={['Contact', 'Version', 'State', 'Next step', 'Started', 'Ended', { hidden: 'History' }]} rows={items}>
+          {(r) => (
+            <Fragment key={r.id}>
+              <tr data-run={r.id}>
+                <td>{r.contactId ? <Link to={`/contacts/${r.contactId}`}>Contact {r.contactId.slice(-8)}</Link> : <span className="muted">Erased contact</span>}</td>
+                <td>{r.version}</td>
+                <td>
+                  <span className={`badge badge-run-${r.state}`}>{STATE_WORDS[r.state]}</span>
+                  {r.reason && <div className="muted">{r.reason}</div>}
+                </td>
+                <td>{nextWords(r)}</td>
+                <td>{formatDate(r.createdAt)}</td>
+                <td>{formatDate(r.finishedAt)}</td>
+                <td>
+                  <button type="button" className="link-button" aria-expanded={open === r.id} onClick={() => setOpen(open === r.id ? null : r.id)}>
+                    {open === r.id ? 'Hide history' : 'History'}
+                  </button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {items.map((r) => (
-                <Fragment key={r.id}>
-                  <tr data-run={r.id}>
-                    <td>{r.contactId ? <Link to={`/contacts/${r.contactId}`}>Contact {r.contactId.slice(-8)}</Link> : <span className="muted">Erased contact</span>}</td>
-                    <td>{r.version}</td>
-                    <td>
-                      <span className={`badge badge-run-${r.state}`}>{STATE_WORDS[r.state]}</span>
-                      {r.reason && <div className="muted">{r.reason}</div>}
-                    </td>
-                    <td>{nextWords(r)}</td>
-                    <td>{formatDate(r.createdAt)}</td>
-                    <td>{formatDate(r.finishedAt)}</td>
-                    <td>
-                      <button type="button" className="link-button" aria-expanded={open === r.id} onClick={() => setOpen(open === r.id ? null : r.id)}>
-                        {open === r.id ? 'Hide history' : 'History'}
-                      </button>
-                    </td>
-                  </tr>
-                  {open === r.id && (
-                    <tr>
-                      <td colSpan={7}>
-                        <EnrollmentHistory id={r.id} />
-                      </td>
-                    </tr>
-                  )}
-                </Fragment>
-              ))}
-            </tbody>
-          </table>
-        </div>
+              {open === r.id && (
+                <tr>
+                  <td colSpan={7}>
+                    <EnrollmentHistory id={r.id} />
+                  </td>
+                </tr>
+              )}
+            </Fragment>
+          )}
+        </DataTable>
       )}
       {runs.hasNextPage && (
         <button type="button" className="load-more" onClick={() => runs.fetchNextPage()} disabled={runs.isFetchingNextPage}>

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../../api.ts';
-import { Empty, FormError, Loading, formatDate } from '../../components.tsx';
+import { DataTable, Empty, formatDate, FormError, Loading } from '../../components.tsx';
 import { Link } from '../../router.tsx';
 import type { WorkflowEnrollmentState, WorkflowView } from '../../types.ts';
 import { describeTrigger, runsTotal, STATE_WORDS } from './describe.ts';
@@ -34,41 +34,27 @@ export function WorkflowsPage() {
       ) : list.data?.items.length === 0 ? (
         <Empty>No workflows yet.</Empty>
       ) : (
-        <div className="table-scroll">
-          <table className="table" aria-label="Workflows">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Trigger</th>
-                <th scope="col">Version</th>
-                <th scope="col">Active</th>
-                <th scope="col">Runs</th>
-                <th scope="col">Last changed</th>
+        <DataTable label="Workflows" columns={['Name', 'Trigger', 'Version', 'Active', 'Runs', 'Last changed']} rows={list.data?.items ?? []}>
+          {(w) => {
+            const total = runsTotal(w.enrollments);
+            const parts = (Object.entries(w.enrollments) as [WorkflowEnrollmentState, number][]).filter(([, n]) => n > 0);
+            return (
+              <tr key={w.id} data-workflow={w.id}>
+                <td>
+                  <Link to={`/workflows/${w.id}`}>{w.name}</Link>
+                </td>
+                <td>{describeTrigger(w.definition.trigger)}</td>
+                <td>{w.version}</td>
+                <td>{w.status === 'active' ? <span className="badge badge-succeeded">Active</span> : <span className="badge badge-held">Paused</span>}</td>
+                <td>
+                  {total}
+                  {parts.length > 0 && <span className="muted"> ({parts.map(([s, n]) => `${n} ${STATE_WORDS[s].toLowerCase()}`).join(', ')})</span>}
+                </td>
+                <td>{formatDate(w.updatedAt)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {list.data?.items.map((w) => {
-                const total = runsTotal(w.enrollments);
-                const parts = (Object.entries(w.enrollments) as [WorkflowEnrollmentState, number][]).filter(([, n]) => n > 0);
-                return (
-                  <tr key={w.id} data-workflow={w.id}>
-                    <td>
-                      <Link to={`/workflows/${w.id}`}>{w.name}</Link>
-                    </td>
-                    <td>{describeTrigger(w.definition.trigger)}</td>
-                    <td>{w.version}</td>
-                    <td>{w.status === 'active' ? <span className="badge badge-succeeded">Active</span> : <span className="badge badge-held">Paused</span>}</td>
-                    <td>
-                      {total}
-                      {parts.length > 0 && <span className="muted"> ({parts.map(([s, n]) => `${n} ${STATE_WORDS[s].toLowerCase()}`).join(', ')})</span>}
-                    </td>
-                    <td>{formatDate(w.updatedAt)}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          }}
+        </DataTable>
       )}
     </section>
   );
