@@ -64,6 +64,9 @@ describe('console retention batch in Chromium [sqlite]', () => {
     expect((await orgRow('Career Services').locator('td').allTextContents()).map(Number)).toEqual([2, 0, 2]);
     expect((await orgRow('Alumni').locator('td').allTextContents()).map(Number)).toEqual([1, 1, 2]);
     expect((await orgRow('All organizations').locator('td').allTextContents()).map(Number)).toEqual([3, 1, 4]);
+    // The sample (ids only) opens as a table with its own name, one row per contact in the set.
+    await panel.getByText(/^Sample of the contacts in the set/).click();
+    expect(await panel.getByRole('table', { name: 'Sample of the contacts in the set' }).locator('tbody tr').count()).toBe(4);
     // a simulation changes nothing
     expect((await env.api('GET', `/api/contacts/${prospects[0]}`)).firstName).toBe('Prospero0');
 

@@ -113,9 +113,9 @@ export function Empty({ children }: { children: ReactNode }) {
 /**
  * The console's list table: labelled for screen readers, scrolling sideways on narrow screens, one
  * header per column. A column named `{ hidden: 'Actions' }` (buttons, links) has a header only
- * screen readers read. `children` renders one item as its row(s).
+ * screen readers read. `children` renders one item (and its index) as its row(s).
  */
-export function DataTable<T>({ label, columns, rows, children }: { label: string; columns: (string | { hidden: string })[]; rows: readonly T[]; children: (row: T) => ReactNode }) {
+export function DataTable<T>({ label, columns, rows, children }: { label: string; columns: (string | { hidden: string })[]; rows: readonly T[]; children: (row: T, index: number) => ReactNode }) {
   return (
     <div className="table-scroll">
       <table className="table" aria-label={label}>

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, request } from '../../api.ts';
-import { Field, FormError, fieldError } from '../../components.tsx';
+import { DataTable, Field, FormError, fieldError } from '../../components.tsx';
 import type { AttributeDefinition, ImportView, Institution } from '../../types.ts';
 // The server's own automatic mapping (pure code, no server dependencies): what the file shows here is what the import will do.
 import { autoMapHeaders, CONTACT_FIELDS } from '../../../../src/intake/rules/csv-mapping.ts';
@@ -89,40 +89,29 @@ export function UploadForm({ onStarted }: { onStarted: (importId: string) => voi
           {!mappedNames.has('firstName') || !mappedNames.has('lastName') ? (
             <p className="alert alert-info">No column is mapped to {!mappedNames.has('firstName') ? 'First name' : 'Last name'}: rows without a name are reported as errors.</p>
           ) : null}
-          <div className="table-scroll">
-            <table className="table" aria-label="Column mapping">
-              <thead>
-                <tr>
-                  <th scope="col">Column in the file</th>
-                  <th scope="col">First value</th>
-                  <th scope="col">Import as</th>
-                </tr>
-              </thead>
-              <tbody>
-                {columns.map((c, i) => (
-                  <tr key={i}>
-                    <th scope="row">{c.header || <em>(no name)</em>}</th>
-                    <td className="truncate">{c.sample || <span className="muted">—</span>}</td>
-                    <td>
-                      <select
-                        aria-label={`Import column ${c.header} as`}
-                        value={c.target ?? ''}
-                        onChange={(e) => setColumns(columns.map((x, j) => (j === i ? { ...x, target: e.target.value || null } : x)))}
-                      >
-                        <option value="">Do not import</option>
-                        {targets.map(([value, text]) => (
-                          <option key={value} value={value}>
-                            {text}
-                          </option>
-                        ))}
-                      </select>
-                      {c.target !== c.auto && <small className="muted"> (changed)</small>}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Column mapping" columns={['Column in the file', 'First value', 'Import as']} rows={columns}>
+            {(c, i) => (
+              <tr key={i}>
+                <th scope="row">{c.header || <em>(no name)</em>}</th>
+                <td className="truncate">{c.sample || <span className="muted">—</span>}</td>
+                <td>
+                  <select
+                    aria-label={`Import column ${c.header} as`}
+                    value={c.target ?? ''}
+                    onChange={(e) => setColumns(columns.map((x, j) => (j === i ? { ...x, target: e.target.value || null } : x)))}
+                  >
+                    <option value="">Do not import</option>
+                    {targets.map(([value, text]) => (
+                      <option key={value} value={value}>
+                        {text}
+                      </option>
+                    ))}
+                  </select>
+                  {c.target !== c.auto && <small className="muted"> (changed)</small>}
+                </td>
+              </tr>
+            )}
+          </DataTable>
           {fieldError(upload.error, 'mapping') && (
             <p className="field-error" role="alert">
               {fieldError(upload.error, 'mapping')}

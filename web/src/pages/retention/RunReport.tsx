@@ -1,3 +1,4 @@
+import { DataTable } from '../../components.tsx';
 import { Link } from '../../router.tsx';
 import type { RetentionRun } from '../../types.ts';
 import { Histogram } from './Histogram.tsx';
@@ -73,28 +74,16 @@ export function RunReport({ run }: { run: RetentionRun }) {
       {report.sample.length > 0 && (
         <details>
           <summary>Sample of the contacts in the set ({report.sample.length})</summary>
-          <div className="table-scroll">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Contact</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col">Last activity</th>
-                  <th scope="col">Counted from</th>
-                </tr>
-              </thead>
-              <tbody>
-                {report.sample.map((s) => (
-                  <tr key={s.contactId}>
-                    <td>{simulated ? <Link to={`/contacts/${s.contactId}`}>Contact {s.contactId.slice(-8)}</Link> : `Contact ${s.contactId.slice(-8)}`}</td>
-                    <td>{s.outcome === 'delete' ? 'Delete (prospect)' : 'Anonymise (customer)'}</td>
-                    <td>{formatDay(s.recency)}</td>
-                    <td>{REASON_WORDS[s.reason] ?? s.reason}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Sample of the contacts in the set" columns={['Contact', 'Outcome', 'Last activity', 'Counted from']} rows={report.sample}>
+            {(s) => (
+              <tr key={s.contactId}>
+                <td>{simulated ? <Link to={`/contacts/${s.contactId}`}>Contact {s.contactId.slice(-8)}</Link> : `Contact ${s.contactId.slice(-8)}`}</td>
+                <td>{s.outcome === 'delete' ? 'Delete (prospect)' : 'Anonymise (customer)'}</td>
+                <td>{formatDay(s.recency)}</td>
+                <td>{REASON_WORDS[s.reason] ?? s.reason}</td>
+              </tr>
+            )}
+          </DataTable>
         </details>
       )}
       <p>
