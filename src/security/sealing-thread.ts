@@ -74,7 +74,8 @@ interface Thread {
   idle: NodeJS.Timeout | null;
 }
 
-const threads = new Map<string, Thread>();
+// By the master key's Buffer (one per running context): its bytes are never copied into a string.
+const threads = new WeakMap<Buffer, Thread>();
 let nextId = 0;
 
 /** Seals each request's values with its subject's key: on the sealing thread for large batches. */
@@ -89,7 +90,7 @@ export async function sealForSubjects(masterKey: Buffer, requests: SealRequest[]
 
 /** Whether a sealing thread for this master key is up (tests). */
 export function sealingThreadRunning(masterKey: Buffer): boolean {
-  return threads.has(masterKey.toString('base64'));
+  return threads.has(masterKey);
 }
 
 export function sealHere(masterKey: Buffer, requests: SealRequest[]): (string | null)[][] {
@@ -114,15 +115,14 @@ function onThread(masterKey: Buffer, requests: SealRequest[]): Promise<(string |
 }
 
 function threadFor(masterKey: Buffer): Thread {
-  const name = masterKey.toString('base64');
-  const existing = threads.get(name);
+  const existing = threads.get(masterKey);
   if (existing) return existing;
   const worker = new Worker(threadSource, { eval: true, workerData: { master: new Uint8Array(masterKey) } });
   worker.unref();
   const thread: Thread = { worker, pending: new Map(), idle: null };
-  threads.set(name, thread);
+  threads.set(masterKey, thread);
   const failAll = (error: Error) => {
-    if (threads.get(name) === thread) threads.delete(name);
+    if (threads.get(masterKey) === thread) threads.delete(masterKey);
     for (const p of thread.pending.values()) p.reject(error);
     thread.pending.clear();
   };
@@ -135,7 +135,7 @@ function threadFor(masterKey: Buffer): Thread {
     // Nothing in flight: the thread must not keep the process alive, and ends after a quiet spell.
     worker.unref();
     thread.idle = setTimeout(() => {
-      if (threads.get(name) === thread) threads.delete(name);
+      if (threads.get(masterKey) === thread) threads.delete(masterKey);
       void worker.terminate();
     }, IDLE_MS);
     thread.idle.unref();
