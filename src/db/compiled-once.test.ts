@@ -1,7 +1,7 @@
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeEachEngine } from '../../test/support/harness.ts';
 import { sql } from 'kysely';
-import { compiledOnce, insertRow, insertRows } from './compiled-once.ts';
+import { batchSizes, compiledOnce, insertRow, insertRows, upsertRows, type OnConflict } from './compiled-once.ts';
 
 describeEachEngine('compiledOnce', (h) => {
   it('builds a query once and runs it with each call’s values, in and out of transactions', async () => {
@@ -60,5 +60,48 @@ describeEachEngine('compiledOnce', (h) => {
       ...rows(0, 9).map((r) => [r.chain, r.last_seq, r.last_hash, r.anchor_hash]),
       ['many-9', 9, 'h9', 'b'],
     ]);
+  });
+
+  it('insertRows writes any number of rows in batches and reads every one back in insert order', async () => {
+    const rows = Array.from({ length: 700 }, (_, i) => ({ chain: `batch-${String(i).padStart(4, '0')}`, last_seq: i, last_hash: `h${i}`, anchor_hash: 'a' }));
+    const returned = await h.ctx.db.transaction().execute((trx) => insertRows(trx, 'audit_chain_heads', rows, 'chain'));
+    expect(returned.rows.map((r) => r.chain)).toEqual(rows.map((r) => r.chain));
+    const stored = await h.ctx.db.selectFrom('audit_chain_heads').select(['chain', 'last_seq']).where('chain', 'like', 'batch-%').orderBy('chain').execute();
+    expect(stored.map((r) => [r.chain, Number(r.last_seq)])).toEqual(rows.map((r) => [r.chain, r.last_seq]));
+  });
+
+  it('upsertRows applies its conflict clause, also when the clause binds values of its own', async () => {
+    const replaceHash: OnConflict<'audit_chain_heads'> = {
+      name: 'test-replace-hash',
+      clause: (insert) => insert.onConflict((oc) => oc.column('chain').doUpdateSet((eb) => ({ last_hash: eb.ref('excluded.last_hash') }))),
+    };
+    const markAnchor: OnConflict<'audit_chain_heads'> = {
+      name: 'test-mark-anchor',
+      clause: (insert) => insert.onConflict((oc) => oc.column('chain').doUpdateSet({ anchor_hash: 'marked' })),
+    };
+    const rows = (n: number, hash: string) => Array.from({ length: n }, (_, i) => ({ chain: `up-${i}`, last_seq: i, last_hash: `${hash}${i}`, anchor_hash: 'a' }));
+    await upsertRows(h.ctx.db, 'audit_chain_heads', rows(3, 'first'), replaceHash);
+    await upsertRows(h.ctx.db, 'audit_chain_heads', rows(5, 'second'), replaceHash);
+    await upsertRows(h.ctx.db, 'audit_chain_heads', rows(2, 'third'), markAnchor);
+    await upsertRows(h.ctx.db, 'audit_chain_heads', rows(2, 'fourth'), markAnchor); // the same shape again
+    const stored = await h.ctx.db.selectFrom('audit_chain_heads').select(['chain', 'last_hash', 'anchor_hash']).where('chain', 'like', 'up-%').orderBy('chain').execute();
+    expect(stored).toEqual([
+      { chain: 'up-0', last_hash: 'second0', anchor_hash: 'marked' },
+      { chain: 'up-1', last_hash: 'second1', anchor_hash: 'marked' },
+      { chain: 'up-2', last_hash: 'second2', anchor_hash: 'a' },
+      { chain: 'up-3', last_hash: 'second3', anchor_hash: 'a' },
+      { chain: 'up-4', last_hash: 'second4', anchor_hash: 'a' },
+    ]);
+  });
+});
+
+describe('batchSizes', () => {
+  it('splits any count into batches of 256, then powers of two, largest first, adding up to the count', () => {
+    for (let n = 0; n <= 3000; n++) {
+      const sizes = batchSizes(n);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(n);
+      expect(sizes.every((s, i) => [256, 128, 64, 32, 16, 8, 4, 2, 1].includes(s) && (i === 0 || s <= sizes[i - 1]))).toBe(true);
+      expect(sizes.filter((s) => s < 256)).toEqual([...new Set(sizes.filter((s) => s < 256))]);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { Compilable, CompiledQuery, Insertable, QueryResult, Selectable } from 'kysely';
+import type { Compilable, CompiledQuery, Insertable, InsertQueryBuilder, InsertResult, QueryResult, Selectable } from 'kysely';
 import type { Db } from '../context.ts';
 import type { Database } from './schema.ts';
 
@@ -60,11 +60,41 @@ export async function insertRow<T extends keyof Database & string>(db: Db, table
 }
 
 /**
- * Inserts rows of one shape (the same keys in the same order) with one multi-row INSERT compiled
- * once per table, column list, row count and dialect. Building a multi-row insert parses every
- * value into Kysely's operation tree: for the chunks bulk jobs write (hundreds of activity events
- * and audit entries per statement) that cost more CPU than SQLite inserting them. `returning`
- * names one column to read back from each inserted row. Rows of other shapes are built as usual.
+ * Rows per statement. Statement shapes are kept few: SQLite prepares (and the store caches) one
+ * statement per SQL text, and a multi-row insert of every possible length would fill that cache
+ * with hundreds of large statements. So rows go BATCH at a time, then in powers of two.
+ */
+const BATCH = 256;
+
+export function batchSizes(n: number): number[] {
+  const sizes: number[] = [];
+  let left = n;
+  while (left >= BATCH) {
+    sizes.push(BATCH);
+    left -= BATCH;
+  }
+  for (let p = BATCH >> 1; p >= 1; p >>= 1) {
+    if (left >= p) {
+      sizes.push(p);
+      left -= p;
+    }
+  }
+  return sizes;
+}
+
+/** What to do when a row collides with a stored one; `name` tells conflict clauses apart (it is part of the compiled statement's key). */
+export interface OnConflict<T extends keyof Database & string> {
+  name: string;
+  clause(insert: InsertQueryBuilder<Database, T, InsertResult>): InsertQueryBuilder<Database, T, InsertResult>;
+}
+
+/**
+ * Inserts rows of one shape (the same keys in the same order) with multi-row INSERTs compiled
+ * once per table, column list, row count and dialect, in batches (batchSizes). Building a
+ * multi-row insert parses every value into Kysely's operation tree: for the chunks bulk jobs write
+ * (thousands of activity events and audit entries) that cost more CPU than SQLite inserting them.
+ * `returning` names one column to read back from each inserted row, in insert order. Rows of other
+ * shapes are built as usual.
  */
 export async function insertRows<T extends keyof Database & string, C extends keyof Selectable<Database[T]> & string = never>(
   db: Db,
@@ -72,30 +102,69 @@ export async function insertRows<T extends keyof Database & string, C extends ke
   rows: Insertable<Database[T]>[],
   returning?: C,
 ): Promise<QueryResult<Pick<Selectable<Database[T]>, C>>> {
+  return writeRows(db, table, rows, returning, undefined);
+}
+
+/** insertRows with an ON CONFLICT clause (an upsert, or "insert unless present"). */
+export async function upsertRows<T extends keyof Database & string>(db: Db, table: T, rows: Insertable<Database[T]>[], onConflict: OnConflict<T>): Promise<void> {
+  await writeRows(db, table, rows, undefined, onConflict);
+}
+
+async function writeRows<T extends keyof Database & string, C extends keyof Selectable<Database[T]> & string>(
+  db: Db,
+  table: T,
+  rows: Insertable<Database[T]>[],
+  returning: C | undefined,
+  onConflict: OnConflict<T> | undefined,
+): Promise<QueryResult<Pick<Selectable<Database[T]>, C>>> {
+  type Result = QueryResult<Pick<Selectable<Database[T]>, C>>;
   if (rows.length === 0) return { rows: [] };
+  const build = (batch: Insertable<Database[T]>[]) => {
+    let q = db.insertInto(table).values(batch as never) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
+    if (onConflict) q = onConflict.clause(q);
+    return returning ? q.returning(returning as never) : q;
+  };
   const columns = Object.keys(rows[0]);
-  const shape = `${table}(${columns.join(',')})×${rows.length}${returning ? `→${returning}` : ''}`;
-  const parameters: unknown[] = [];
-  for (const row of rows) {
+  const sameShape = rows.every((row) => {
     const values = Object.values(row);
-    if (values.length !== columns.length || !values.every(isBindable) || (row !== rows[0] && Object.keys(row).some((k, i) => k !== columns[i]))) {
-      // Kysely leaves undefined columns out and inlines SQL expressions, so the statement differs: built as usual.
-      const q = db.insertInto(table).values(rows as never);
-      return (returning ? q.returning(returning as never) : q).execute().then((r) => ({ rows: r as never }));
+    return values.length === columns.length && values.every(isBindable) && (row === rows[0] || Object.keys(row).every((k, i) => k === columns[i]));
+  });
+  if (!sameShape) {
+    // Kysely leaves undefined columns out and inlines SQL expressions, so the statement differs: built as usual.
+    const out: unknown[] = [];
+    let at = 0;
+    for (const size of batchSizes(rows.length)) {
+      const q = build(rows.slice(at, (at += size)));
+      const written = await q.execute();
+      if (returning) out.push(...(written as unknown[]));
     }
-    parameters.push(...values);
+    return { rows: out } as Result;
   }
   const adapter = db.getExecutor().adapter;
   let byShape = compiledInserts.get(adapter);
   if (!byShape) compiledInserts.set(adapter, (byShape = new Map()));
-  let query = byShape.get(shape);
-  if (!query) {
-    const q = db.insertInto(table).values(rows as never);
-    query = (returning ? q.returning(returning as never) : q).compile() as CompiledQuery;
-    // Row counts vary with the data: only so many shapes are kept, the rest compile per call.
-    if (byShape.size < MAX_SHAPES) byShape.set(shape, query);
+  const out: unknown[] = [];
+  let numAffectedRows = 0n;
+  let at = 0;
+  for (const size of batchSizes(rows.length)) {
+    const batch = rows.slice(at, (at += size));
+    const shape = `${table}(${columns.join(',')})×${size}${returning ? `→${returning}` : ''}${onConflict ? `!${onConflict.name}` : ''}`;
+    let query = byShape.get(shape);
+    let written: QueryResult<unknown>;
+    if (query) {
+      const parameters: unknown[] = [];
+      for (const row of batch) for (const value of Object.values(row)) parameters.push(value);
+      written = await db.executeQuery({ ...query, parameters });
+    } else {
+      query = build(batch).compile() as CompiledQuery;
+      // Only a statement whose parameters are exactly the rows' values can be re-bound (a conflict clause may bind values of its own).
+      if (byShape.size < MAX_SHAPES && query.parameters.length === size * columns.length) byShape.set(shape, query);
+      written = await db.executeQuery(query);
+    }
+    out.push(...written.rows);
+    numAffectedRows += written.numAffectedRows ?? 0n;
   }
-  return db.executeQuery({ ...query, parameters }) as Promise<QueryResult<Pick<Selectable<Database[T]>, C>>>;
+  return { rows: out, numAffectedRows } as Result;
 }
 const MAX_SHAPES = 200;
 const compiledInserts = new WeakMap<object, Map<string, CompiledQuery>>();

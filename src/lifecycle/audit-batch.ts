@@ -87,10 +87,7 @@ async function appendSealed(
   });
   // Rows take their seq in insert order, which is chain order; the head lock keeps other writers out.
   let lastSeq = 0;
-  for (let i = 0; i < rows.length; i += 1000) {
-    const inserted = await insertRows(trx, 'audit_log', rows.slice(i, i + 1000), 'seq');
-    lastSeq = Math.max(lastSeq, ...inserted.rows.map((r) => Number(r.seq)));
-  }
+  for (const r of (await insertRows(trx, 'audit_log', rows, 'seq')).rows) lastSeq = Math.max(lastSeq, Number(r.seq));
   await trx.updateTable('audit_chain_heads').set({ last_seq: lastSeq, last_hash: prev }).where('chain', '=', institutionId).execute();
 }
 

@@ -1,11 +1,13 @@
 import type { AppContext, Db } from '../context.ts';
-import type { ApprovalStatus, Contact, Visibility } from '../db/schema.ts';
+import type { ApprovalStatus, Visibility } from '../db/schema.ts';
+import type { LifecycleRow } from './state.ts';
 import { newId } from '../ids.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { recordActivity } from '../activity/events.ts';
 import type { CheckedAttributeValue } from '../contacts/attributes.ts';
 import { activityForChanges, auditPayload, type ActivityDraft, type FieldChange } from '../contacts/contact-fields.ts';
 import { prepareAuditBatch } from './audit-batch.ts';
+import { insertRows, upsertRows, type OnConflict } from '../db/compiled-once.ts';
 
 /** What one contact should become; absent fields stay as they are. */
 export interface ContactChange {
@@ -16,7 +18,7 @@ export interface ContactChange {
 }
 
 export interface ChangeItem {
-  row: Contact;
+  row: LifecycleRow;
   change: ContactChange;
   /** the lifecycle transition this write is part of (archived false → true…), audited with the fields */
   transition?: { before: Record<string, unknown>; after: Record<string, unknown> };
@@ -143,19 +145,19 @@ export async function applyContactChanges(ctx: AppContext, trx: Db, institutionI
       await trx.deleteFrom('contact_attribute_values').where('attribute_id', '=', attributeId).where('contact_id', 'in', part).execute();
     }
   }
-  for (const part of slices(attributeUpserts)) {
-    await trx
-      .insertInto('contact_attribute_values')
-      .values(part)
-      .onConflict((oc) =>
-        oc.columns(['contact_id', 'attribute_id']).doUpdateSet((eb) => ({ value_text: eb.ref('excluded.value_text'), value_number: eb.ref('excluded.value_number') })),
-      )
-      .execute();
-  }
-  for (const part of slices(activity)) await recordActivity(trx, part);
+  await upsertRows(trx, 'contact_attribute_values', attributeUpserts, replaceValue);
+  await recordActivity(trx, activity);
   await audited.append();
   return result;
 }
+
+const replaceValue: OnConflict<'contact_attribute_values'> = {
+  name: 'replace-value',
+  clause: (insert) =>
+    insert.onConflict((oc) =>
+      oc.columns(['contact_id', 'attribute_id']).doUpdateSet((eb) => ({ value_text: eb.ref('excluded.value_text'), value_number: eb.ref('excluded.value_number') })),
+    ),
+};
 
 /** Ends each contact's open employment and opens one at the new employer (as moveEmployment does for one). */
 async function moveEmployments(trx: Db, institutionId: string, moves: { contactId: string; to: string | null; at: string }[]): Promise<void> {
@@ -173,5 +175,5 @@ async function moveEmployments(trx: Db, institutionId: string, moves: { contactI
   const opened = moves
     .filter((m) => m.to !== null)
     .map((m) => ({ id: newId(Date.parse(m.at)), institution_id: institutionId, contact_id: m.contactId, employer_id: m.to!, started_at: m.at, ended_at: null }));
-  for (const part of slices(opened)) await trx.insertInto('contact_employments').values(part).execute();
+  await insertRows(trx, 'contact_employments', opened);
 }

@@ -1,5 +1,5 @@
 import type { AppContext, Db } from '../context.ts';
-import type { Contact } from '../db/schema.ts';
+import type { LifecycleRow } from './state.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { enqueueMail } from '../mail/outbox.ts';
 import { renderTemplate } from '../mail/template.ts';
@@ -28,7 +28,7 @@ export interface ErasureOptions {
 export interface ErasureTarget {
   id: string;
   /** null: the row is already gone (deleted earlier); expunging then destroys what delete kept */
-  row: Contact | null;
+  row: LifecycleRow | null;
 }
 
 export interface ErasureResult {

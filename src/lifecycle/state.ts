@@ -4,11 +4,18 @@ import { visibleTo, type Viewer } from '../contacts/visibility.ts';
 import { contactsInTenant } from '../contacts/by-ids.ts';
 import type { LifecycleState } from './rules.ts';
 
+/**
+ * The columns lifecycle actions read: the decision, the field changes they write, and what erasure
+ * needs for its notices and the suppression list. Not the whole row: a bulk chunk reads a thousand.
+ */
+export const lifecycleColumns = ['id', 'organization_id', 'employer_id', 'visibility', 'approval_status', 'updated_at', 'email', 'email_normalized', 'mobile_e164'] as const;
+export type LifecycleRow = Pick<Contact, (typeof lifecycleColumns)[number]>;
+
 export interface LoadedContact {
   id: string;
   state: LifecycleState;
   /** the row, when the contact exists and the viewer may see it */
-  row: Contact | null;
+  row: LifecycleRow | null;
   archive: { previousEmployerId: string | null; previousVisibility: string | null; setEmployer: boolean; setDoNotEmail: boolean; setVisibility: boolean } | null;
   disabledAt: string | null;
 }
@@ -21,7 +28,7 @@ export interface LoadedContact {
  */
 export async function loadContacts(db: Db, institutionId: string, viewer: Viewer, ids: string[], lock = false): Promise<LoadedContact[]> {
   if (ids.length === 0) return [];
-  let q = db.selectFrom('contacts').selectAll().where(contactsInTenant(db, institutionId, ids)).where(visibleTo(viewer));
+  let q = db.selectFrom('contacts').select(lifecycleColumns).where(contactsInTenant(db, institutionId, ids)).where(visibleTo(viewer));
   if (lock) q = q.forUpdate();
   const rows = new Map((await q.execute()).map((r) => [r.id, r]));
   const present = [...rows.keys()];

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../context.ts';
 import { rankOf, supersedes, type Recency, type RecencyReason } from './recency-rules.ts';
 import { recomputeRecency } from './recency-rebuild.ts';
+import { upsertRows, type OnConflict } from '../db/compiled-once.ts';
 
 export interface RecencyNote {
   institutionId: string;
@@ -14,7 +15,8 @@ export interface RecencyNote {
 /**
  * Moves contacts' stored recency forward, in the caller's transaction, when a qualifying event is
  * later than (or, at the same instant, ranks above) what is stored: one multi-row upsert whose
- * conflict clause keeps the better of the two, so concurrent writers cannot move it back.
+ * conflict clause keeps the better of the two, so concurrent writers cannot move it back (one
+ * statement per batch of rows).
  * Callers: the ticketing API, and recordActivity for link clicks, criterion and authorization changes.
  */
 export async function noteRecency(trx: Db, notes: RecencyNote[]): Promise<void> {
@@ -33,29 +35,30 @@ export async function noteRecency(trx: Db, notes: RecencyNote[]): Promise<void> 
     rank: rankOf(n.reason),
     source_id: n.sourceId ?? null,
   }));
-  for (let i = 0; i < rows.length; i += 500) {
-    await trx
-      .insertInto('contact_recency')
-      .values(rows.slice(i, i + 500))
-      .onConflict((oc) =>
-        oc
-          .column('contact_id')
-          .doUpdateSet((eb) => ({
-            recency_at: eb.ref('excluded.recency_at'),
-            reason: eb.ref('excluded.reason'),
-            rank: eb.ref('excluded.rank'),
-            source_id: eb.ref('excluded.source_id'),
-          }))
-          .where((eb) =>
-            eb.or([
-              eb('contact_recency.recency_at', '<', eb.ref('excluded.recency_at')),
-              eb.and([eb('contact_recency.recency_at', '=', eb.ref('excluded.recency_at')), eb('contact_recency.rank', '<', eb.ref('excluded.rank'))]),
-            ]),
-          ),
-      )
-      .execute();
-  }
+  await upsertRows(trx, 'contact_recency', rows, keepLater);
 }
+
+/** A stored recency moves only forward: to a later instant, or at the same one to a higher-ranked reason. */
+const keepLater: OnConflict<'contact_recency'> = {
+  name: 'keep-later',
+  clause: (insert) =>
+    insert.onConflict((oc) =>
+      oc
+        .column('contact_id')
+        .doUpdateSet((eb) => ({
+          recency_at: eb.ref('excluded.recency_at'),
+          reason: eb.ref('excluded.reason'),
+          rank: eb.ref('excluded.rank'),
+          source_id: eb.ref('excluded.source_id'),
+        }))
+        .where((eb) =>
+          eb.or([
+            eb('contact_recency.recency_at', '<', eb.ref('excluded.recency_at')),
+            eb.and([eb('contact_recency.recency_at', '=', eb.ref('excluded.recency_at')), eb('contact_recency.rank', '<', eb.ref('excluded.rank'))]),
+          ]),
+        ),
+    ),
+};
 
 /** The activity events that count for recency (seed 004), as the contacts and workflows domains record them. */
 export interface ActivityLike {

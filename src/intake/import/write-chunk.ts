@@ -82,38 +82,10 @@ function stateOf(row: Contact, employerFolded: { name: string; folded: string } 
   };
 }
 
-const BATCH = 256;
-
 /**
- * Statement shapes are kept few: SQLite prepares (and the store caches) one statement per SQL
- * text, and a multi-row insert or IN list of every possible length would fill that cache with
- * hundreds of large statements. Batches are BATCH rows, then powers of two; IN lists are padded
- * to a power of two by repeating their last value.
+ * IN lists are padded to a power of two by repeating their last value, so that SQLite prepares
+ * (and the store caches) few statement shapes (see batchSizes in src/db/compiled-once.ts).
  */
-export function batchSizes(n: number): number[] {
-  const sizes: number[] = [];
-  let left = n;
-  while (left >= BATCH) {
-    sizes.push(BATCH);
-    left -= BATCH;
-  }
-  for (let p = BATCH >> 1; p >= 1; p >>= 1) {
-    if (left >= p) {
-      sizes.push(p);
-      left -= p;
-    }
-  }
-  return sizes;
-}
-
-async function insertInBatches<T>(items: T[], write: (batch: T[]) => Promise<unknown>): Promise<void> {
-  let at = 0;
-  for (const size of batchSizes(items.length)) {
-    await write(items.slice(at, at + size));
-    at += size;
-  }
-}
-
 export function paddedInList(values: string[]): string[] {
   let size = 1;
   while (size < values.length) size <<= 1;
@@ -320,11 +292,11 @@ export async function writeChunk(
       employer_id: s.employer ? employers.get(s.employer.folded)! : null,
     };
   });
-  await insertInBatches(contactRows, (batch) => insertRows(trx, 'contacts', batch));
+  await insertRows(trx, 'contacts', contactRows);
   const employments = contactRows
     .filter((c) => c.employer_id)
     .map((c) => ({ id: newId(stampMs), institution_id: job.institutionId, contact_id: c.id, employer_id: c.employer_id!, started_at: at, ended_at: null }));
-  await insertInBatches(employments, (batch) => insertRows(trx, 'contact_employments', batch));
+  await insertRows(trx, 'contact_employments', employments);
   const attributeValues = createdList.flatMap(({ t }) =>
     [...t.state.attributes].map(([attributeId, v]) => ({
       contact_id: t.id,
@@ -334,7 +306,7 @@ export async function writeChunk(
       value_number: v.valueNumber,
     })),
   );
-  await insertInBatches(attributeValues, (batch) => insertRows(trx, 'contact_attribute_values', batch));
+  await insertRows(trx, 'contact_attribute_values', attributeValues);
   const activity: ActivityInput[] = createdList.map(({ t }) => ({
     institutionId: job.institutionId,
     contactId: t.id,
@@ -344,7 +316,7 @@ export async function writeChunk(
     occurredAt: at,
     data: { source: 'bulk_import', importId: job.id, attributes: [...t.state.attributes.values()].map((a) => a.key).sort(), authorizations: [], anyGranted: false },
   }));
-  await insertInBatches(activity, (batch) => recordActivity(trx, batch));
+  await recordActivity(trx, activity);
 
   // 5. Updates of contacts that were in the store before this chunk: each audited on its own.
   for (const t of updatedStore.values()) {
@@ -412,7 +384,7 @@ export async function writeChunk(
 
   // 6. The error report lines.
   const errorRows = errors.flatMap((e) => e.errors.map((err, seq) => ({ import_id: job.id, row_number: e.row, seq, field: err.field, message: err.message })));
-  await insertInBatches(errorRows, (batch) => insertRows(trx, 'import_errors', batch));
+  await insertRows(trx, 'import_errors', errorRows);
 
   // 7. One entry naming what the chunk created (ids only).
   if (createdList.length || newEmployers.length) {
