@@ -9,15 +9,19 @@ import { checkpointInBackground } from './background-checkpoints.ts';
 
 let store: Store | null = null;
 let stopThread: (() => Promise<void>) | null = null;
+const dirs: string[] = [];
 afterEach(async () => {
   await stopThread?.();
   await store?.close();
   store = null;
   stopThread = null;
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 async function freshStore(): Promise<{ store: Store; file: string }> {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-checkpoints-')), 'lethe.db');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-checkpoints-'));
+  dirs.push(dir);
+  const file = path.join(dir, 'lethe.db');
   store = openSqlite(file);
   await migrateToLatest(store);
   await store.compact();
