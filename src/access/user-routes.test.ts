@@ -3,6 +3,7 @@ import { describeEachEngine, type Harness } from '../../test/support/harness.ts'
 import { signIn } from '../../test/support/sessions.ts';
 import { listAudit } from '../audit/audit-log.ts';
 import { newId } from '../ids.ts';
+import { contactRow } from '../../test/support/contact-row.ts';
 
 const newUser = (over: Record<string, unknown> = {}) => ({
   email: `person-${Math.random().toString(36).slice(2, 8)}@example.org`,
@@ -18,31 +19,7 @@ async function contactWithNote(h: Harness, institutionId: string, userId: string
   const contactId = newId();
   await h.ctx.db
     .insertInto('contacts')
-    .values({
-      id: contactId,
-      institution_id: institutionId,
-      organization_id: null,
-      first_name: 'Ann',
-      last_name: 'Lee',
-      first_name_folded: 'ann',
-      last_name_folded: 'lee',
-      email: null,
-      email_normalized: null,
-      mobile_phone: null,
-      mobile_e164: null,
-      ssn_hash_full: null,
-      ssn_hash_last6: null,
-      ssn_hash_last4: null,
-      employer_id: null,
-      owner_user_id: userId,
-      visibility: 'everyone',
-      approval_status: 'approved',
-      source: 'manual',
-      opt_in_status: 'unknown',
-      opt_in_changed_at: null,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(contactRow({ id: contactId, institution_id: institutionId, owner_user_id: userId, created_at: now, updated_at: now }))
     .execute();
   const noteId = newId();
   await h.ctx.db

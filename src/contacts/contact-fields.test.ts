@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Contact } from '../db/schema.ts';
 import { activityForChanges, auditPayload, diffScalars, normalizeContactFields } from './contact-fields.ts';
+import { contactRow } from '../../test/support/contact-row.ts';
 
-const base: Contact = {
+const base: Contact = contactRow({
   id: 'c1',
   institution_id: 'i1',
   organization_id: 'o1',
@@ -12,21 +13,7 @@ const base: Contact = {
   last_name_folded: 'lovelace',
   email: 'ada@example.org',
   email_normalized: 'ada@example.org',
-  mobile_phone: null,
-  mobile_e164: null,
-  ssn_hash_full: null,
-  ssn_hash_last6: null,
-  ssn_hash_last4: null,
-  employer_id: null,
-  owner_user_id: null,
-  visibility: 'everyone',
-  approval_status: 'approved',
-  source: 'manual',
-  opt_in_status: 'unknown',
-  opt_in_changed_at: null,
-  created_at: '2026-01-01T00:00:00.000Z',
-  updated_at: '2026-01-01T00:00:00.000Z',
-};
+});
 
 describe('normalizeContactFields', () => {
   it('tidies, folds and derives the search columns', () => {

@@ -3,6 +3,7 @@ import { visibilities } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import { describeEachEngine } from '../../test/support/harness.ts';
 import { canSee, visibleTo, viewerOf, type Viewer } from './visibility.ts';
+import { contactRow } from '../../test/support/contact-row.ts';
 
 const me = 'user-me';
 const other = 'user-other';
@@ -40,31 +41,16 @@ describeEachEngine('visibleTo agrees with canSee', (h) => {
     for (const r of rows) {
       await h.ctx.db
         .insertInto('contacts')
-        .values({
-          id: r.id,
-          institution_id: t.institutionId,
-          organization_id: null,
-          first_name: 'A',
-          last_name: 'B',
-          first_name_folded: 'a',
-          last_name_folded: 'b',
-          email: null,
-          email_normalized: null,
-          mobile_phone: null,
-          mobile_e164: null,
-          ssn_hash_full: null,
-          ssn_hash_last6: null,
-          ssn_hash_last4: null,
-          employer_id: null,
-          owner_user_id: r.owner_user_id ? owners[r.owner_user_id] : null,
-          visibility: r.visibility,
-          approval_status: 'approved',
-          source: 'manual',
-          opt_in_status: 'unknown',
-          opt_in_changed_at: null,
-          created_at: now,
-          updated_at: now,
-        })
+        .values(
+          contactRow({
+            id: r.id,
+            institution_id: t.institutionId,
+            owner_user_id: r.owner_user_id ? owners[r.owner_user_id] : null,
+            visibility: r.visibility,
+            created_at: now,
+            updated_at: now,
+          }),
+        )
         .execute();
     }
     for (const v of viewers) {

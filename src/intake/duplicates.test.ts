@@ -5,6 +5,7 @@ import { candidateFromInput, type ApplicantInput } from './rules/candidate.ts';
 import type { DuplicateRule } from './rules/duplicate-rule.ts';
 import { ssnHashes } from './rules/normalize.ts';
 import { newId } from '../ids.ts';
+import { contactRow } from '../../test/support/contact-row.ts';
 
 describeEachEngine('findDuplicates', (h) => {
   let tenant: SeededTenant;
@@ -18,31 +19,25 @@ describeEachEngine('findDuplicates', (h) => {
     const id = newId(Date.parse(at));
     await h.ctx.db
       .insertInto('contacts')
-      .values({
-        id,
-        institution_id: institutionId,
-        organization_id: null,
-        first_name: row.first,
-        last_name: row.last,
-        first_name_folded: row.first.toLowerCase(),
-        last_name_folded: row.last.toLowerCase(),
-        email: row.email ?? null,
-        email_normalized: row.email?.toLowerCase() ?? null,
-        mobile_phone: row.mobile ?? null,
-        mobile_e164: row.mobile ?? null,
-        ssn_hash_full: hashes?.full ?? null,
-        ssn_hash_last6: hashes?.last6 ?? null,
-        ssn_hash_last4: hashes?.last4 ?? null,
-        employer_id: null,
-        owner_user_id: null,
-        visibility: 'everyone',
-        approval_status: 'approved',
-        source: 'manual',
-        opt_in_status: 'unknown',
-        opt_in_changed_at: null,
-        created_at: at,
-        updated_at: at,
-      })
+      .values(
+        contactRow({
+          id,
+          institution_id: institutionId,
+          first_name: row.first,
+          last_name: row.last,
+          first_name_folded: row.first.toLowerCase(),
+          last_name_folded: row.last.toLowerCase(),
+          email: row.email ?? null,
+          email_normalized: row.email?.toLowerCase() ?? null,
+          mobile_phone: row.mobile ?? null,
+          mobile_e164: row.mobile ?? null,
+          ssn_hash_full: hashes?.full ?? null,
+          ssn_hash_last6: hashes?.last6 ?? null,
+          ssn_hash_last4: hashes?.last4 ?? null,
+          created_at: at,
+          updated_at: at,
+        }),
+      )
       .execute();
     ids[key] = id;
   }

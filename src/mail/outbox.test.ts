@@ -6,6 +6,7 @@ import { dispatchDueMail, MAX_MAIL_ATTEMPTS } from './dispatcher.ts';
 import { renderTemplate } from './template.ts';
 import { smtpTransport } from './transport.ts';
 import { newId } from '../ids.ts';
+import { contactRow } from '../../test/support/contact-row.ts';
 
 let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
 beforeAll(async () => {
@@ -86,11 +87,12 @@ describeEachEngine('mail outbox', (h) => {
     const contactId = newId();
     await h.ctx.db
       .insertInto('contacts')
-      .values({
-        id: contactId, institution_id: t.institutionId, organization_id: null, first_name: 'Opted', last_name: 'Out', first_name_folded: 'opted', last_name_folded: 'out',
-        email: 'out@example.org', email_normalized: 'out@example.org', mobile_phone: null, mobile_e164: null, ssn_hash_full: null, ssn_hash_last6: null, ssn_hash_last4: null,
-        employer_id: null, owner_user_id: null, visibility: 'everyone', approval_status: 'approved', source: 'manual', opt_in_status: 'opted_out', opt_in_changed_at: now, created_at: now, updated_at: now,
-      })
+      .values(
+        contactRow({
+          id: contactId, institution_id: t.institutionId, first_name: 'Opted', last_name: 'Out', first_name_folded: 'opted', last_name_folded: 'out',
+          email: 'out@example.org', email_normalized: 'out@example.org', opt_in_status: 'opted_out', opt_in_changed_at: now, created_at: now, updated_at: now,
+        }),
+      )
       .execute();
     const marketing = await enqueueMail(h.ctx, h.ctx.db, { institutionId: t.institutionId, contactId, category: 'marketing', template: 'newsletter', to: 'out@example.org', message });
     expect(marketing).toMatchObject({ status: 'refused', refusal: 'the contact opted out' });

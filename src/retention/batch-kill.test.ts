@@ -5,6 +5,7 @@ import { letheBin as bin, letheEnv } from '../../test/support/processes.ts';
 import { verifyAuditLog } from '../audit/verify.ts';
 import { newId } from '../ids.ts';
 import { startLetheWorker } from '../jobs/registry.ts';
+import { contactRow } from '../../test/support/contact-row.ts';
 
 const CONTACTS = 3000;
 const CHUNK = 50;
@@ -17,31 +18,19 @@ async function seedInactive(h: Harness, institutionId: string): Promise<void> {
   for (let i = 0; i < CONTACTS; i += 500) {
     const rows = Array.from({ length: Math.min(500, CONTACTS - i) }, (_, k) => {
       const n = i + k;
-      return {
+      return contactRow({
         id: newId(Date.parse(at) + n),
         institution_id: institutionId,
-        organization_id: null,
         first_name: `Killed${n}`,
         last_name: 'Batch',
         first_name_folded: `killed${n}`,
         last_name_folded: 'batch',
         email: `killed${n}@kill.example`,
         email_normalized: `killed${n}@kill.example`,
-        mobile_phone: null,
-        mobile_e164: null,
-        ssn_hash_full: null,
-        ssn_hash_last6: null,
-        ssn_hash_last4: null,
-        employer_id: null,
-        owner_user_id: null,
-        visibility: 'everyone' as const,
-        approval_status: 'approved' as const,
-        source: 'api' as const,
-        opt_in_status: 'unknown' as const,
-        opt_in_changed_at: null,
+        source: 'api',
         created_at: at,
         updated_at: at,
-      };
+      });
     });
     await h.ctx.db.insertInto('contacts').values(rows).execute();
     const buyers = rows.filter((_, k) => (i + k) % 2 === 0);

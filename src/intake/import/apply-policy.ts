@@ -1,5 +1,5 @@
 import type { DuplicatePolicy } from '../../db/schema.ts';
-import type { PreparedContact } from './prepare-row.ts';
+import type { ImportedFields, PreparedContact } from './prepare-row.ts';
 
 /**
  * What a duplicate row changes on the contact it matched (pure). `skip` changes nothing;
@@ -9,20 +9,7 @@ import type { PreparedContact } from './prepare-row.ts';
  * contact never changes.
  */
 
-export interface ContactState {
-  first_name: string;
-  first_name_folded: string;
-  last_name: string;
-  last_name_folded: string;
-  email: string | null;
-  email_normalized: string | null;
-  mobile_phone: string | null;
-  mobile_e164: string | null;
-  ssn_hash_full: string | null;
-  ssn_hash_last6: string | null;
-  ssn_hash_last4: string | null;
-  /** folded employer name (ids are resolved when written) */
-  employer: { name: string; folded: string } | null;
+export interface ContactState extends ImportedFields {
   /** attribute id → stored value */
   attributes: Map<string, { key: string; valueText: string; valueNumber: number | null }>;
 }

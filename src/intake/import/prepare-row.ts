@@ -34,7 +34,8 @@ export interface RowError {
   message: string;
 }
 
-export interface PreparedContact {
+/** The contact's own fields an import row can give: columns of `contacts`, the employer by name. */
+export interface ImportedFields {
   first_name: string;
   first_name_folded: string;
   last_name: string;
@@ -48,6 +49,9 @@ export interface PreparedContact {
   ssn_hash_last4: string | null;
   /** the employer's name as written (tidied) and folded; resolved to an id when written */
   employer: { name: string; folded: string } | null;
+}
+
+export interface PreparedContact extends ImportedFields {
   /** from the row's organization column; null: the import's organization */
   organizationId: string | null;
   attributes: { attribute: ImportAttribute; value: StoredValue }[];

@@ -1,33 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Contact } from '../../db/schema.ts';
 import { checkChoices, planMerge, type MergeSideData } from './merge-plan.ts';
+import { contactRow } from '../../../test/support/contact-row.ts';
 
-const contact = (over: Partial<Contact>): Contact => ({
-  id: 'x',
-  institution_id: 'i',
-  organization_id: 'org-1',
-  first_name: 'Ann',
-  last_name: 'Lee',
-  first_name_folded: 'ann',
-  last_name_folded: 'lee',
-  email: null,
-  email_normalized: null,
-  mobile_phone: null,
-  mobile_e164: null,
-  ssn_hash_full: null,
-  ssn_hash_last6: null,
-  ssn_hash_last4: null,
-  employer_id: null,
-  owner_user_id: null,
-  visibility: 'everyone',
-  approval_status: 'approved',
-  source: 'manual',
-  opt_in_status: 'unknown',
-  opt_in_changed_at: null,
-  created_at: '2026-01-01T00:00:00.000Z',
-  updated_at: '2026-01-01T00:00:00.000Z',
-  ...over,
-});
+const contact = (over: Partial<Contact>): Contact => contactRow({ id: 'x', institution_id: 'i', organization_id: 'org-1', ...over });
 const side = (c: Partial<Contact>, attributes: Record<string, string> = {}): MergeSideData => ({
   contact: contact(c),
   attributes: new Map(Object.entries(attributes).map(([k, v]) => [k, { attributeId: `a-${k}`, valueText: v, valueNumber: null }])),
