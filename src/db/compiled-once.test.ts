@@ -70,6 +70,17 @@ describeEachEngine('compiledOnce', (h) => {
     expect(stored.map((r) => [r.chain, Number(r.last_seq)])).toEqual(rows.map((r) => [r.chain, r.last_seq]));
   });
 
+  it('on SQLite, insertRows reports the last inserted rowid (the integer key) without reading rows back', async () => {
+    if (h.ctx.store.kind !== 'sqlite') return;
+    const event = (i: number, data: string | undefined) => ({ institution_id: 'i-rowid', contact_id: `c${i}`, organization_id: null, actor_user_id: null, type: 'note.added', occurred_at: '2026-11-24T00:00:00.000Z', data });
+    const last = () => h.ctx.db.selectFrom('activity_events').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirstOrThrow();
+    const compiled = await h.ctx.db.transaction().execute((trx) => insertRows(trx, 'activity_events', Array.from({ length: 300 }, (_, i) => event(i, '{}'))));
+    expect(Number(compiled.insertId)).toBe(Number((await last()).seq));
+    // An undefined value: built as usual, and still reported.
+    const built = await insertRows(h.ctx.db, 'activity_events', [event(300, undefined), event(301, '{}')]);
+    expect(Number(built.insertId)).toBe(Number((await last()).seq));
+  });
+
   it('upsertRows applies its conflict clause, also when the clause binds values of its own', async () => {
     const replaceHash: OnConflict<'audit_chain_heads'> = {
       name: 'test-replace-hash',

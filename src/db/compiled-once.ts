@@ -93,8 +93,8 @@ export interface OnConflict<T extends keyof Database & string> {
  * once per table, column list, row count and dialect, in batches (batchSizes). Building a
  * multi-row insert parses every value into Kysely's operation tree: for the chunks bulk jobs write
  * (thousands of activity events and audit entries) that cost more CPU than SQLite inserting them.
- * `returning` names one column to read back from each inserted row, in insert order. Rows of other
- * shapes are built as usual.
+ * `returning` names one column to read back from each inserted row, in insert order; on SQLite,
+ * `insertId` is the last inserted row's rowid without that cost. Rows of other shapes are built as usual.
  */
 export async function insertRows<T extends keyof Database & string, C extends keyof Selectable<Database[T]> & string = never>(
   db: Db,
@@ -132,19 +132,23 @@ async function writeRows<T extends keyof Database & string, C extends keyof Sele
   if (!sameShape) {
     // Kysely leaves undefined columns out and inlines SQL expressions, so the statement differs: built as usual.
     const out: unknown[] = [];
+    let insertId: bigint | undefined;
     let at = 0;
     for (const size of batchSizes(rows.length)) {
       const q = build(rows.slice(at, (at += size)));
       const written = await q.execute();
       if (returning) out.push(...(written as unknown[]));
+      else insertId = (written as InsertResult[])[0]?.insertId;
     }
-    return { rows: out } as Result;
+    return { rows: out, insertId } as Result;
   }
   const adapter = db.getExecutor().adapter;
   let byShape = compiledInserts.get(adapter);
   if (!byShape) compiledInserts.set(adapter, (byShape = new Map()));
   const out: unknown[] = [];
   let numAffectedRows = 0n;
+  // SQLite: the last row's rowid (for an integer primary key, its key), as its driver reports it.
+  let insertId: bigint | undefined;
   let at = 0;
   for (const size of batchSizes(rows.length)) {
     const batch = rows.slice(at, (at += size));
@@ -163,8 +167,9 @@ async function writeRows<T extends keyof Database & string, C extends keyof Sele
     }
     out.push(...written.rows);
     numAffectedRows += written.numAffectedRows ?? 0n;
+    insertId = written.insertId;
   }
-  return { rows: out, numAffectedRows } as Result;
+  return { rows: out, numAffectedRows, insertId } as Result;
 }
 const MAX_SHAPES = 200;
 const compiledInserts = new WeakMap<object, Map<string, CompiledQuery>>();
