@@ -119,29 +119,12 @@ async function writeRows<T extends keyof Database & string, C extends keyof Sele
 ): Promise<QueryResult<Pick<Selectable<Database[T]>, C>>> {
   type Result = QueryResult<Pick<Selectable<Database[T]>, C>>;
   if (rows.length === 0) return { rows: [] };
-  const build = (batch: Insertable<Database[T]>[]) => {
-    let q = db.insertInto(table).values(batch as never) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
-    if (onConflict) q = onConflict.clause(q);
-    return returning ? q.returning(returning as never) : q;
-  };
   const columns = Object.keys(rows[0]);
-  const sameShape = rows.every((row) => {
-    const values = Object.values(row);
-    return values.length === columns.length && values.every(isBindable) && (row === rows[0] || Object.keys(row).every((k, i) => k === columns[i]));
-  });
-  if (!sameShape) {
-    // Kysely leaves undefined columns out and inlines SQL expressions, so the statement differs: built as usual.
-    const out: unknown[] = [];
-    let insertId: bigint | undefined;
-    let at = 0;
-    for (const size of batchSizes(rows.length)) {
-      const q = build(rows.slice(at, (at += size)));
-      const written = await q.execute();
-      if (returning) out.push(...(written as unknown[]));
-      else insertId = (written as InsertResult[])[0]?.insertId;
-    }
-    return { rows: out, insertId } as Result;
-  }
+  const values = rows.map((row) => Object.values(row));
+  // Kysely leaves undefined columns out and inlines SQL expressions, so such rows make another statement: built as usual.
+  const sameShape = rows.every(
+    (row, i) => values[i].length === columns.length && values[i].every(isBindable) && (i === 0 || Object.keys(row).every((k, c) => k === columns[c])),
+  );
   const adapter = db.getExecutor().adapter;
   let byShape = compiledInserts.get(adapter);
   if (!byShape) compiledInserts.set(adapter, (byShape = new Map()));
@@ -151,20 +134,23 @@ async function writeRows<T extends keyof Database & string, C extends keyof Sele
   let insertId: bigint | undefined;
   let at = 0;
   for (const size of batchSizes(rows.length)) {
-    const batch = rows.slice(at, (at += size));
-    const shape = `${table}(${columns.join(',')})×${size}${returning ? `→${returning}` : ''}${onConflict ? `!${onConflict.name}` : ''}`;
-    let query = byShape.get(shape);
-    let written: QueryResult<unknown>;
-    if (query) {
+    const from = at;
+    at += size;
+    const shape = sameShape ? `${table}(${columns.join(',')})×${size}${returning ? `→${returning}` : ''}${onConflict ? `!${onConflict.name}` : ''}` : null;
+    const cached = shape ? byShape.get(shape) : undefined;
+    let query: CompiledQuery;
+    if (cached) {
       const parameters: unknown[] = [];
-      for (const row of batch) for (const value of Object.values(row)) parameters.push(value);
-      written = await db.executeQuery({ ...query, parameters });
+      for (let r = from; r < at; r++) for (const value of values[r]) parameters.push(value);
+      query = { ...cached, parameters };
     } else {
-      query = build(batch).compile() as CompiledQuery;
+      let q = db.insertInto(table).values(rows.slice(from, at) as never) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
+      if (onConflict) q = onConflict.clause(q);
+      query = (returning ? q.returning(returning as never) : q).compile() as CompiledQuery;
       // Only a statement whose parameters are exactly the rows' values can be re-bound (a conflict clause may bind values of its own).
-      if (byShape.size < MAX_SHAPES && query.parameters.length === size * columns.length) byShape.set(shape, query);
-      written = await db.executeQuery(query);
+      if (shape && byShape.size < MAX_SHAPES && query.parameters.length === size * columns.length) byShape.set(shape, query);
     }
+    const written = await db.executeQuery(query);
     out.push(...written.rows);
     numAffectedRows += written.numAffectedRows ?? 0n;
     insertId = written.insertId;

@@ -78,12 +78,17 @@ interface Thread {
 const threads = new WeakMap<Buffer, Thread>();
 let nextId = 0;
 
+/** What the thread refused to seal (a wrapped key that does not open): sealing in place would refuse it too. */
+class SealingRefused extends Error {}
+
 /** Seals each request's values with its subject's key: on the sealing thread for large batches. */
 export async function sealForSubjects(masterKey: Buffer, requests: SealRequest[]): Promise<(string | null)[][]> {
   if (requests.length < THREAD_MIN_SUBJECTS) return sealHere(masterKey, requests);
   try {
     return await onThread(masterKey, requests);
-  } catch {
+  } catch (error) {
+    if (error instanceof SealingRefused) throw error;
+    // The thread itself failed (it could not start, or ended): the batch is sealed here instead.
     return sealHere(masterKey, requests);
   }
 }
@@ -93,7 +98,7 @@ export function sealingThreadRunning(masterKey: Buffer): boolean {
   return threads.has(masterKey);
 }
 
-export function sealHere(masterKey: Buffer, requests: SealRequest[]): (string | null)[][] {
+function sealHere(masterKey: Buffer, requests: SealRequest[]): (string | null)[][] {
   const ivs = randomBytes(12 * requests.reduce((n, r) => n + r.values.length, 0));
   let next = 0;
   return requests.map((r) => {
@@ -129,7 +134,7 @@ function threadFor(masterKey: Buffer): Thread {
   worker.on('message', (message: { id: number; sealed?: (string | null)[][]; error?: string }) => {
     const pending = thread.pending.get(message.id);
     thread.pending.delete(message.id);
-    if (message.error !== undefined) pending?.reject(new Error(message.error));
+    if (message.error !== undefined) pending?.reject(new SealingRefused(message.error));
     else pending?.resolve(message.sealed!);
     if (thread.pending.size > 0) return;
     // Nothing in flight: the thread must not keep the process alive, and ends after a quiet spell.
