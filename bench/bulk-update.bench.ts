@@ -154,7 +154,7 @@ export async function run(): Promise<BenchFigure[]> {
     fs.rmSync(file);
 
     process.stderr.write('floor: the bare writes the update requires…\n');
-    const floor = bareWritesFloor(floorFile, meta.institutionId, statusId, selected);
+    const floor = await bareWritesFloor(floorFile, meta.institutionId, statusId, selected);
     process.stderr.write(`floor: ${selected.length} in ${floor.seconds.toFixed(2)} s\n`);
 
     return [

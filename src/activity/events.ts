@@ -1,5 +1,5 @@
 import type { Db } from '../context.ts';
-import { insertRows } from '../db/compiled-once.ts';
+import { fanOutRows } from '../db/compiled-once.ts';
 import { enrollOnActivity } from '../workflows/triggers.ts';
 import { noteActivityRecency } from '../retention/recency-store.ts';
 
@@ -54,8 +54,8 @@ export async function recordActivity(db: Db, events: ActivityInput | ActivityInp
   const list = Array.isArray(events) ? events : [events];
   if (list.length === 0) return;
   const rows = list.map(activityRow);
-  // Compiled once per row count: most writes record one event, bulk jobs hundreds.
-  await insertRows(db, 'activity_events', rows);
+  // Most writes record one event; a bulk chunk records the same few events for a thousand contacts.
+  await fanOutRows(db, 'activity_events', rows, 'contact_id');
   // Workflow triggers (contact created, consent or attribute changed) enroll in the same transaction.
   await enrollOnActivity(db, list);
   // Seed 004: link clicks, criterion and authorization changes move the contact's recency, in the same transaction.

@@ -91,3 +91,23 @@ it('a single burst of writes (a start-up, one request) does not start the thread
   await new Promise((resolve) => setTimeout(resolve, 300));
   expect(background.running()).toBe(false);
 });
+
+it('a bulk job’s thread checkpoints from its first write while the job’s own connection does not, and ends with the last job', async () => {
+  const { store, file } = await freshStore();
+  await sql.raw('pragma wal_autocheckpoint = 1000000').execute(store.db);
+  const first = store.checkpointAlongside();
+  const second = store.checkpointAlongside(); // two jobs of one process share the thread
+  const during = `bulk-write-${Date.now()}`;
+  await institution(store, during);
+  await until(() => fs.readFileSync(file).includes(during));
+  await first();
+  await first();
+  const stillOne = `still-running-${Date.now()}`;
+  await institution(store, stillOne);
+  await until(() => fs.readFileSync(file).includes(stillOne));
+  await second();
+  const after = `after-the-jobs-${Date.now()}`;
+  await institution(store, after);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(fs.readFileSync(file).includes(after)).toBe(false);
+});

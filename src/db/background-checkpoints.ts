@@ -61,7 +61,6 @@ export function checkpointInBackground(
   automaticPages: number,
   timing: CheckpointTiming = defaultTiming,
 ): { stop(): Promise<void>; running(): boolean } {
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const wal = `${file}-wal`;
   let thread: Worker | null = null;
   let lastWrite = walWrittenAt(wal);
@@ -69,12 +68,7 @@ export function checkpointInBackground(
   let stopped = false;
 
   const start = () => {
-    const worker = new Worker(threadSource, {
-      eval: true,
-      workerData: { driver, file, everyMs: timing.everyMs, idleMs: timing.idleMs },
-      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 },
-    });
-    worker.unref();
+    const worker = checkpointThread(file, timing.everyMs, timing.idleMs);
     thread = worker;
     connection.setAutomatic(0);
     const ended = () => {
@@ -99,15 +93,47 @@ export function checkpointInBackground(
     async stop() {
       stopped = true;
       clearInterval(poll);
-      const worker = thread;
-      if (!worker) return;
-      const exited = new Promise((resolve) => worker.once('exit', resolve));
-      // Unreferenced while it runs (it must not keep a process alive); waited for while it stops.
-      worker.ref();
-      worker.postMessage('stop');
-      await exited;
+      if (thread) await stopThread(thread);
     },
   };
+}
+
+/**
+ * Checkpoints for a bulk job (bulk lifecycle actions), from its first chunk until `stop`.
+ *
+ * A bulk job's commits are most of its time, and most of a commit is appending its pages to the
+ * WAL. With rare automatic checkpoints (bulk-writing.ts) the WAL grows by hundreds of megabytes,
+ * each commit extending the file into new blocks the kernel must allocate and zero, and the copy
+ * into the database file is left to the end, on the job's thread. Checkpointing every `everyMs`
+ * on a second core copies the pages while the job writes the next chunk, and lets the WAL restart
+ * from its beginning at the next transaction, so commits overwrite blocks already there. The
+ * job's own automatic checkpoints stay on as a safety net should the thread fall behind or fail.
+ */
+export function checkpointAlongside(file: string, everyMs = 25): { stop(): Promise<void> } {
+  const worker = checkpointThread(file, everyMs, Number.POSITIVE_INFINITY);
+  let ended = false;
+  worker.on('error', () => (ended = true));
+  worker.on('exit', () => (ended = true));
+  return { stop: async () => (ended ? undefined : stopThread(worker)) };
+}
+
+function checkpointThread(file: string, everyMs: number, idleMs: number): Worker {
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(threadSource, {
+    eval: true,
+    workerData: { driver, file, everyMs, idleMs },
+    resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 },
+  });
+  // Unreferenced while it runs (it must not keep a process alive); waited for while it stops.
+  worker.unref();
+  return worker;
+}
+
+async function stopThread(worker: Worker): Promise<void> {
+  const exited = new Promise((resolve) => worker.once('exit', resolve));
+  worker.ref();
+  worker.postMessage('stop');
+  await exited;
 }
 
 function walWrittenAt(wal: string): number {

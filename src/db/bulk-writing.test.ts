@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { describeEachEngine } from '../../test/support/harness.ts';
@@ -34,5 +35,28 @@ describeEachEngine('writing in bulk', (h) => {
     const own = h.kind === 'sqlite' ? await settings() : null;
     await expect(writingInBulk(h.ctx, async () => Promise.reject(new Error('chunk failed')))).rejects.toThrow('chunk failed');
     if (own) expect(await settings()).toEqual(own);
+  });
+
+  it('checkpoints on a second thread while a bulk job writes, when asked (SQLite)', async () => {
+    const file = h.ctx.store.sqlitePath;
+    if (h.kind !== 'sqlite' || !file) return;
+    const inFile = (marker: string) => fs.readFileSync(file).includes(marker);
+    const write = (marker: string) => h.ctx.db.insertInto('institutions').values({ id: marker, name: marker, slug: marker, settings: '{}', created_at: new Date().toISOString() }).execute();
+    // Without the thread, a job's commits stay in the WAL until it ends (its automatic checkpoints are rare).
+    await writingInBulk(h.ctx, async () => {
+      await write('bulk-alone');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(inFile('bulk-alone')).toBe(false);
+    });
+    await writingInBulk(
+      h.ctx,
+      async () => {
+        await write('bulk-alongside');
+        for (const end = Date.now() + 5000; !inFile('bulk-alongside'); await new Promise((resolve) => setTimeout(resolve, 25))) {
+          if (Date.now() > end) throw new Error('the commit never reached the database file');
+        }
+      },
+      { checkpointAlongside: true },
+    );
   });
 });

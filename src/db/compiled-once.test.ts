@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeEachEngine } from '../../test/support/harness.ts';
 import { sql } from 'kysely';
-import { batchSizes, compiledOnce, insertRow, insertRows, upsertRows, type OnConflict } from './compiled-once.ts';
+import { batchSizes, compiledOnce, fanOutRows, insertRow, insertRows, type OnConflict } from './compiled-once.ts';
 
 describeEachEngine('compiledOnce', (h) => {
   it('builds a query once and runs it with each call’s values, in and out of transactions', async () => {
@@ -81,28 +81,56 @@ describeEachEngine('compiledOnce', (h) => {
     expect(Number(built.insertId)).toBe(Number((await last()).seq));
   });
 
-  it('upsertRows applies its conflict clause, also when the clause binds values of its own', async () => {
-    const replaceHash: OnConflict<'audit_chain_heads'> = {
-      name: 'test-replace-hash',
-      clause: (insert) => insert.onConflict((oc) => oc.column('chain').doUpdateSet((eb) => ({ last_hash: eb.ref('excluded.last_hash') }))),
-    };
-    const markAnchor: OnConflict<'audit_chain_heads'> = {
-      name: 'test-mark-anchor',
-      clause: (insert) => insert.onConflict((oc) => oc.column('chain').doUpdateSet({ anchor_hash: 'marked' })),
-    };
+  const replaceHash: OnConflict<'audit_chain_heads'> = {
+    name: 'test-replace-hash',
+    clause: (insert) => insert.onConflict((oc) => oc.column('chain').doUpdateSet((eb) => ({ last_hash: eb.ref('excluded.last_hash') }))),
+  };
+  const markAnchor: OnConflict<'audit_chain_heads'> = {
+    name: 'test-mark-anchor',
+    clause: (insert) => insert.onConflict((oc) => oc.column('chain').doUpdateSet({ anchor_hash: 'marked' })),
+  };
+  const heads = (prefix: string) =>
+    h.ctx.db.selectFrom('audit_chain_heads').select(['chain', 'last_seq', 'last_hash', 'anchor_hash']).where('chain', 'like', `${prefix}%`).orderBy('chain').execute();
+
+  it('fanOutRows applies its conflict clause to a few rows, also when the clause binds values of its own', async () => {
     const rows = (n: number, hash: string) => Array.from({ length: n }, (_, i) => ({ chain: `up-${i}`, last_seq: i, last_hash: `${hash}${i}`, anchor_hash: 'a' }));
-    await upsertRows(h.ctx.db, 'audit_chain_heads', rows(3, 'first'), replaceHash);
-    await upsertRows(h.ctx.db, 'audit_chain_heads', rows(5, 'second'), replaceHash);
-    await upsertRows(h.ctx.db, 'audit_chain_heads', rows(2, 'third'), markAnchor);
-    await upsertRows(h.ctx.db, 'audit_chain_heads', rows(2, 'fourth'), markAnchor); // the same shape again
-    const stored = await h.ctx.db.selectFrom('audit_chain_heads').select(['chain', 'last_hash', 'anchor_hash']).where('chain', 'like', 'up-%').orderBy('chain').execute();
-    expect(stored).toEqual([
+    await fanOutRows(h.ctx.db, 'audit_chain_heads', rows(3, 'first'), 'chain', replaceHash);
+    await fanOutRows(h.ctx.db, 'audit_chain_heads', rows(5, 'second'), 'chain', replaceHash);
+    await fanOutRows(h.ctx.db, 'audit_chain_heads', rows(2, 'third'), 'chain', markAnchor);
+    await fanOutRows(h.ctx.db, 'audit_chain_heads', rows(2, 'fourth'), 'chain', markAnchor); // the same shape again
+    expect((await heads('up-')).map(({ chain, last_hash, anchor_hash }) => ({ chain, last_hash, anchor_hash }))).toEqual([
       { chain: 'up-0', last_hash: 'second0', anchor_hash: 'marked' },
       { chain: 'up-1', last_hash: 'second1', anchor_hash: 'marked' },
       { chain: 'up-2', last_hash: 'second2', anchor_hash: 'a' },
       { chain: 'up-3', last_hash: 'second3', anchor_hash: 'a' },
       { chain: 'up-4', last_hash: 'second4', anchor_hash: 'a' },
     ]);
+  });
+
+  it('fanOutRows writes groups of rows that differ in one column only, each row with its own values, and the odd ones besides', async () => {
+    const id = (prefix: string, i: number) => `${prefix}${String(i).padStart(3, '0')}`;
+    const group = (prefix: string, n: number, seq: number, hash: string, anchor: string) =>
+      Array.from({ length: n }, (_, i) => ({ chain: id(prefix, i), last_seq: seq, last_hash: hash, anchor_hash: anchor }));
+    // Two groups whose values would read the same if joined without their lengths; 1 and "1" and null kept apart.
+    const rows = [
+      ...group('fan-a', 40, 1, 'ab', 'sc'),
+      ...group('fan-b', 40, 1, 'abs', 'c'),
+      ...group('fan-c', 40, 2, '1', 'n'),
+      { chain: 'fan-d', last_seq: 3, last_hash: 'odd', anchor_hash: 'one of a kind' },
+      ...group('fan-e', 5, 4, 'few', 'a'),
+    ];
+    await h.ctx.db.transaction().execute((trx) => fanOutRows(trx, 'audit_chain_heads', rows, 'chain'));
+    const stored = await heads('fan-');
+    expect(stored.map((r) => ({ ...r, last_seq: Number(r.last_seq) }))).toEqual([...rows].sort((a, b) => a.chain.localeCompare(b.chain)));
+
+    // Upserts fan out too: the clause replaces the stored values, and one that binds its own value still applies.
+    await fanOutRows(h.ctx.db, 'audit_chain_heads', group('fan-a', 40, 9, 'replaced', 'sc'), 'chain', replaceHash);
+    await fanOutRows(h.ctx.db, 'audit_chain_heads', group('fan-b', 40, 9, 'ignored', 'ignored'), 'chain', markAnchor);
+    await fanOutRows(h.ctx.db, 'audit_chain_heads', group('fan-c', 40, 9, 'ignored', 'ignored'), 'chain', markAnchor);
+    const after = await heads('fan-');
+    expect(after.filter((r) => r.chain.startsWith('fan-a')).every((r) => r.last_hash === 'replaced' && Number(r.last_seq) === 1)).toBe(true);
+    expect(after.filter((r) => /^fan-[bc]/.test(r.chain)).every((r) => r.anchor_hash === 'marked' && r.last_hash !== 'ignored')).toBe(true);
+    expect(after).toHaveLength(rows.length);
   });
 });
 

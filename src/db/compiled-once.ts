@@ -1,4 +1,5 @@
-import type { Compilable, CompiledQuery, Insertable, InsertQueryBuilder, InsertResult, QueryResult, Selectable } from 'kysely';
+import { sql, type Compilable, type CompiledQuery, type Insertable, type InsertQueryBuilder, type InsertResult, type QueryResult, type Selectable } from 'kysely';
+import { engineOf } from './engine.ts';
 import type { Db } from '../context.ts';
 import type { Database } from './schema.ts';
 
@@ -105,9 +106,97 @@ export async function insertRows<T extends keyof Database & string, C extends ke
   return writeRows(db, table, rows, returning, undefined);
 }
 
-/** insertRows with an ON CONFLICT clause (an upsert, or "insert unless present"). */
-export async function upsertRows<T extends keyof Database & string>(db: Db, table: T, rows: Insertable<Database[T]>[], onConflict: OnConflict<T>): Promise<void> {
-  await writeRows(db, table, rows, undefined, onConflict);
+/**
+ * insertRows (with `onConflict`, upsertRows) for rows that mostly differ in one column only: a bulk
+ * job's activity events, recency and attribute values are the same for hundreds of contacts but
+ * for the contact's id. On SQLite, each group of at least FAN_OUT_MIN rows that share every other
+ * value is written by one statement that fans the group's ids out of a JSON array (`insert …
+ * select … from json_each(?)`) instead of binding every row's values: for a bulk chunk's activity
+ * events that halves SQLite's time (0.9 → 0.45 s per 300,000 rows in a bare script). Rows go in
+ * group order (a group in the order its rows came), the other rows after them, as insertRows writes
+ * them. PostgreSQL cannot type a bound value in a SELECT list by its target column, so there every
+ * row goes through insertRows.
+ */
+export async function fanOutRows<T extends keyof Database & string>(
+  db: Db,
+  table: T,
+  rows: Insertable<Database[T]>[],
+  column: keyof Insertable<Database[T]> & string,
+  onConflict?: OnConflict<T>,
+): Promise<void> {
+  if (rows.length < 2 * FAN_OUT_MIN || engineOf(db) !== 'sqlite') {
+    await writeRows(db, table, rows, undefined, onConflict);
+    return;
+  }
+  const columns = Object.keys(rows[0]);
+  const fannedAt = columns.indexOf(column);
+  const groups = new Map<string, { values: unknown[]; fanned: unknown[]; rows: Insertable<Database[T]>[] }>();
+  const rest: Insertable<Database[T]>[] = [];
+  for (const row of rows) {
+    const record = row as Record<string, unknown>;
+    // The group's key: every other value with its type (null, "1" and 1 apart) and a string's length
+    // (so no value can pass for two), built without allocating per value.
+    let key = '';
+    let groupable = Object.keys(record).length === columns.length && isJsonScalar(record[column]);
+    for (let c = 0; c < columns.length && groupable; c++) {
+      if (c === fannedAt) continue;
+      const value = record[columns[c]];
+      if (value === null) key += 'n';
+      else if (typeof value === 'string') key += `s${value.length}:${value}`;
+      else if (typeof value === 'number' && Number.isFinite(value)) key += `d${value};`;
+      else groupable = false;
+    }
+    if (!groupable) {
+      rest.push(row);
+      continue;
+    }
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { values: columns.map((c) => record[c]), fanned: [], rows: [] }));
+    group.fanned.push(record[column]);
+    group.rows.push(row);
+  }
+  for (const group of groups.values()) {
+    if (group.rows.length < FAN_OUT_MIN) {
+      rest.push(...group.rows);
+      continue;
+    }
+    const query = fanOutStatement(db, table, columns, column, onConflict);
+    const parameters = query.parameters.map((p) => (p instanceof Slot ? (p.name === FANNED ? JSON.stringify(group.fanned) : group.values[columns.indexOf(p.name)]) : p));
+    await db.executeQuery({ ...query, parameters });
+  }
+  await writeRows(db, table, rest, undefined, onConflict);
+}
+const FAN_OUT_MIN = 32;
+const FANNED = '\0fanned';
+
+function fanOutStatement<T extends keyof Database & string>(db: Db, table: T, columns: string[], column: string, onConflict: OnConflict<T> | undefined): CompiledQuery {
+  const shape = `fan-out ${table}(${columns.join(',')})←${column}${onConflict ? `!${onConflict.name}` : ''}`;
+  const byShape = shapesOf(db);
+  const cached = byShape.get(shape);
+  if (cached) return cached;
+  const select = db
+    .selectFrom(sql`json_each(${new Slot(FANNED)})`.as('fanned'))
+    .select(columns.map((c) => (c === column ? sql.ref('fanned.value') : sql`${new Slot(c)}`).as(c)))
+    // SQLite reads "ON CONFLICT" after a bare FROM as a join constraint; a WHERE clause ends the SELECT.
+    .where(sql<boolean>`true`);
+  let q = db.insertInto(table).columns(columns as never).expression(select as never) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
+  if (onConflict) q = onConflict.clause(q);
+  const query = q.compile() as CompiledQuery;
+  // As in writeRows: a conflict clause that binds values of its own is compiled again each time.
+  if (byShape.size < MAX_SHAPES && query.parameters.every((p) => p instanceof Slot)) byShape.set(shape, query);
+  return query;
+}
+
+/** A value json_each gives back as it was: a string or a finite number. */
+function isJsonScalar(value: unknown): boolean {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+}
+
+function shapesOf(db: Db): Map<string, CompiledQuery> {
+  const adapter = db.getExecutor().adapter;
+  let byShape = compiledInserts.get(adapter);
+  if (!byShape) compiledInserts.set(adapter, (byShape = new Map()));
+  return byShape;
 }
 
 async function writeRows<T extends keyof Database & string, C extends keyof Selectable<Database[T]> & string>(
@@ -125,9 +214,7 @@ async function writeRows<T extends keyof Database & string, C extends keyof Sele
   const sameShape = rows.every(
     (row, i) => values[i].length === columns.length && values[i].every(isBindable) && (i === 0 || Object.keys(row).every((k, c) => k === columns[c])),
   );
-  const adapter = db.getExecutor().adapter;
-  let byShape = compiledInserts.get(adapter);
-  if (!byShape) compiledInserts.set(adapter, (byShape = new Map()));
+  const byShape = shapesOf(db);
   const out: unknown[] = [];
   let numAffectedRows = 0n;
   // SQLite: the last row's rowid (for an integer primary key, its key), as its driver reports it.

@@ -4,7 +4,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { GroupCommitDriver, groupCommitDialect } from './group-commit.ts';
-import { checkpointInBackground } from './background-checkpoints.ts';
+import { checkpointAlongside, checkpointInBackground } from './background-checkpoints.ts';
 import type { Database } from './schema.ts';
 
 export type EngineKind = 'sqlite' | 'postgres';
@@ -21,6 +21,12 @@ export interface Store {
    * (background-checkpoints.ts). Returns the function that ends it; nothing to do on PostgreSQL.
    */
   checkpointWhileServing(): () => Promise<void>;
+  /**
+   * While a bulk job writes: SQLite's WAL checkpoints also run on a thread of their own, from now
+   * on (background-checkpoints.ts, checkpointAlongside). Returns the function that ends it; jobs
+   * of one process share the thread. Nothing to do on PostgreSQL.
+   */
+  checkpointAlongside(): () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,9 +73,9 @@ export function openSqlite(file: string): Store {
   raw.pragma('cache_size = -16000');
   const driver = new GroupCommitDriver(raw, withStatementCache(raw));
   const db = new Kysely<Database>({ dialect: groupCommitDialect(driver) });
-  // Several servers of one process (tests, benchmarks) share one thread.
-  let serving = 0;
-  let stopThread: (() => Promise<void>) | null = null;
+  // Several servers (tests, benchmarks) or bulk jobs of one process share one thread.
+  const serving = shared(() => checkpointInBackground(file, { setAutomatic: (pages) => raw.pragma(`wal_autocheckpoint = ${pages}`) }, AUTOCHECKPOINT_PAGES).stop);
+  const alongside = shared(() => checkpointAlongside(file).stop);
   return {
     db,
     kind: 'sqlite',
@@ -77,21 +83,36 @@ export function openSqlite(file: string): Store {
     async compact() {
       await driver.outsideTransaction((connection) => connection.pragma('wal_checkpoint(TRUNCATE)'));
     },
-    checkpointWhileServing() {
-      if (file === ':memory:') return async () => {};
-      if (serving++ === 0) stopThread = checkpointInBackground(file, { setAutomatic: (pages) => raw.pragma(`wal_autocheckpoint = ${pages}`) }, AUTOCHECKPOINT_PAGES).stop;
-      let ended = false;
-      return async () => {
-        if (ended) return;
-        ended = true;
-        if (--serving === 0) await stopThread?.();
-      };
-    },
+    checkpointWhileServing: () => (file === ':memory:' ? async () => {} : serving()),
+    checkpointAlongside: () => (file === ':memory:' ? async () => {} : alongside()),
     async close() {
-      await stopThread?.();
+      await serving.stopNow();
+      await alongside.stopNow();
       await db.destroy();
     },
   };
+}
+
+/** One thing started by its first user and stopped by its last: each call returns that user's own, idempotent, end. */
+function shared(start: () => () => Promise<void>) {
+  let users = 0;
+  let stop: (() => Promise<void>) | null = null;
+  const use = () => {
+    if (users++ === 0) stop = start();
+    let ended = false;
+    return async () => {
+      if (ended) return;
+      ended = true;
+      if (users > 0 && --users === 0) await stopNow();
+    };
+  };
+  const stopNow = async () => {
+    const ending = stop;
+    stop = null;
+    users = 0;
+    await ending?.();
+  };
+  return Object.assign(use, { stopNow });
 }
 
 export function openPostgres(url: string, poolMax = 10): Store {
@@ -110,6 +131,7 @@ export function openPostgres(url: string, poolMax = 10): Store {
       for (const table of tables ?? []) await sql`vacuum ${sql.table(table)}`.execute(db);
     },
     checkpointWhileServing: () => async () => {},
+    checkpointAlongside: () => async () => {},
     async close() {
       await db.destroy();
     },

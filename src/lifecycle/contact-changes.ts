@@ -7,7 +7,7 @@ import { recordActivity } from '../activity/events.ts';
 import type { CheckedAttributeValue } from '../contacts/attributes.ts';
 import { activityForChanges, auditPayload, type ActivityDraft, type FieldChange } from '../contacts/contact-fields.ts';
 import { prepareAuditBatch } from './audit-batch.ts';
-import { insertRows, upsertRows, type OnConflict } from '../db/compiled-once.ts';
+import { fanOutRows, insertRows, type OnConflict } from '../db/compiled-once.ts';
 
 /** What one contact should become; absent fields stay as they are. */
 export interface ContactChange {
@@ -145,7 +145,7 @@ export async function applyContactChanges(ctx: AppContext, trx: Db, institutionI
       await trx.deleteFrom('contact_attribute_values').where('attribute_id', '=', attributeId).where('contact_id', 'in', part).execute();
     }
   }
-  await upsertRows(trx, 'contact_attribute_values', attributeUpserts, replaceValue);
+  await fanOutRows(trx, 'contact_attribute_values', attributeUpserts, 'contact_id', replaceValue);
   await recordActivity(trx, activity);
   await audited.append();
   return result;

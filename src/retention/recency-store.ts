@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../context.ts';
 import { rankOf, supersedes, type Recency, type RecencyReason } from './recency-rules.ts';
 import { recomputeRecency } from './recency-rebuild.ts';
-import { upsertRows, type OnConflict } from '../db/compiled-once.ts';
+import { fanOutRows, type OnConflict } from '../db/compiled-once.ts';
 
 export interface RecencyNote {
   institutionId: string;
@@ -35,7 +35,7 @@ export async function noteRecency(trx: Db, notes: RecencyNote[]): Promise<void> 
     rank: rankOf(n.reason),
     source_id: n.sourceId ?? null,
   }));
-  await upsertRows(trx, 'contact_recency', rows, keepLater);
+  await fanOutRows(trx, 'contact_recency', rows, 'contact_id', keepLater);
 }
 
 /** A stored recency moves only forward: to a later instant, or at the same one to a higher-ranked reason. */

@@ -101,7 +101,7 @@ export async function runBulkJob(ctx: AppContext, job: JobRow, control: JobContr
   const cp: Checkpoint = control.checkpoint<Checkpoint>() ?? { after: '', report: emptyReport(payload.input.action, total), tables: [] };
   const size = payload.chunk ?? BULK_CHUNK;
   const tables = new Set(cp.tables);
-  await writingInBulk(ctx, () => workThrough(ctx, job, control, hooks, { payload, institutionId, acting, prepared, total, cp, size, tables }));
+  await writingInBulk(ctx, () => workThrough(ctx, job, control, hooks, { payload, institutionId, acting, prepared, total, cp, size, tables }), { checkpointAlongside: true });
   if (tables.size) await completeErasure(ctx, tables);
   await ctx.db.deleteFrom('bulk_job_items').where('job_id', '=', job.id).execute();
   return cp.report;
