@@ -130,10 +130,25 @@ export async function fanOutRows<T extends keyof Database & string>(
   }
   const columns = Object.keys(rows[0]);
   const fannedAt = columns.indexOf(column);
-  const groups = new Map<string, { values: unknown[]; fanned: unknown[]; rows: Insertable<Database[T]>[] }>();
+  type Group = { values: unknown[]; fanned: unknown[]; rows: Insertable<Database[T]>[] };
+  const groups = new Map<string, Group>();
+  // Rows come in a repeating pattern (each contact's few events in turn): comparing a row with the
+  // groups found last is cheaper than building its key.
+  const recent: Group[] = [];
+  const sameGroup = (group: Group, record: Record<string, unknown>) => {
+    for (let c = 0; c < columns.length; c++) if (c !== fannedAt && group.values[c] !== record[columns[c]]) return false;
+    return true;
+  };
   const rest: Insertable<Database[T]>[] = [];
-  for (const row of rows) {
+  rows: for (const row of rows) {
     const record = row as Record<string, unknown>;
+    for (const group of recent) {
+      if (sameGroup(group, record) && Object.keys(record).length === columns.length && isJsonScalar(record[column])) {
+        group.fanned.push(record[column]);
+        group.rows.push(row);
+        continue rows;
+      }
+    }
     // The group's key: every other value with its type (null, "1" and 1 apart) and a string's length
     // (so no value can pass for two), built without allocating per value.
     let key = '';
@@ -154,6 +169,10 @@ export async function fanOutRows<T extends keyof Database & string>(
     if (!group) groups.set(key, (group = { values: columns.map((c) => record[c]), fanned: [], rows: [] }));
     group.fanned.push(record[column]);
     group.rows.push(row);
+    if (!recent.includes(group)) {
+      recent.unshift(group);
+      if (recent.length > RECENT_GROUPS) recent.pop();
+    }
   }
   for (const group of groups.values()) {
     if (group.rows.length < FAN_OUT_MIN) {
@@ -167,6 +186,7 @@ export async function fanOutRows<T extends keyof Database & string>(
   await writeRows(db, table, rest, undefined, onConflict);
 }
 const FAN_OUT_MIN = 32;
+const RECENT_GROUPS = 8;
 const FANNED = '\0fanned';
 
 function fanOutStatement<T extends keyof Database & string>(db: Db, table: T, columns: string[], column: string, onConflict: OnConflict<T> | undefined): CompiledQuery {
