@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Contact } from '../db/schema.ts';
-import { activityForChanges, auditPayload, diffScalars, normalizeContactFields } from './contact-fields.ts';
+import { activityForChanges, auditPayload, diffScalars, nextUpdatedAt, normalizeContactFields } from './contact-fields.ts';
 import { contactRow } from '../../test/support/contact-row.ts';
 
 const base: Contact = contactRow({
@@ -135,5 +135,24 @@ describe('activityForChanges', () => {
     ]);
     expect(JSON.stringify(events)).not.toContain('x.org');
     expect(JSON.stringify(events)).not.toContain('Medicine');
+  });
+});
+
+describe('nextUpdatedAt', () => {
+  it('is now when the stored value is earlier, else one millisecond after it, whatever form the stored value has', () => {
+    const base = Date.parse('2026-11-24T10:00:00.000Z');
+    const offsets = [-86_400_000, -1000, -1, 0, 1, 999, 86_400_000];
+    for (const before of offsets) {
+      for (const form of ['iso', 'seconds', 'offset'] as const) {
+        const at = new Date(base + before);
+        // Stored values are ISO strings in UTC; a value in another form still gets a correct answer.
+        const previous =
+          form === 'iso' ? at.toISOString() : form === 'seconds' ? at.toISOString().replace(/\.\d{3}Z$/, 'Z') : at.toISOString().replace('Z', '+00:00');
+        const now = new Date(base).toISOString();
+        const expected = new Date(Math.max(base, Date.parse(previous) + 1)).toISOString();
+        expect(nextUpdatedAt(previous, now), `${form} ${before}`).toBe(expected);
+      }
+    }
+    expect(nextUpdatedAt('2026-11-24T05:00:00-0500', '2026-11-24T09:00:00.000Z')).toBe('2026-11-24T10:00:00.001Z');
   });
 });

@@ -136,6 +136,17 @@ export function normalizeContactFields(input: ContactInput, options: NormalizeOp
   return { columns, errors };
 }
 
+/**
+ * updatedAt is the concurrency token (If-Match), so every write moves it forward, even twice in
+ * one millisecond. `now` is an ISO string in UTC, as stored values are: when the stored one sorts
+ * first it is earlier, and `now` is the answer without parsing either (a bulk chunk asks a thousand
+ * times).
+ */
+export function nextUpdatedAt(previous: string, now: string): string {
+  if (previous < now && previous.length === now.length && previous.endsWith('Z')) return now;
+  return new Date(Math.max(Date.parse(now), Date.parse(previous) + 1)).toISOString();
+}
+
 export interface FieldChange {
   /** API field name: "email", "attributes.program", "authorizations.newsletter" */
   field: string;

@@ -9,6 +9,7 @@ import {
   activityForChanges,
   auditPayload,
   diffScalars,
+  nextUpdatedAt,
   normalizeContactFields,
   SSN_ON_FILE,
   type ContactColumns,
@@ -318,12 +319,6 @@ function checkPrecondition(ifMatch: string | undefined, current: Contact): void 
   ]);
 }
 
-/** updatedAt is the concurrency token, so every write moves it forward, even twice in one millisecond. */
-function nextUpdatedAt(previous: string, now: Date): string {
-  const prev = Date.parse(previous);
-  return new Date(Math.max(now.getTime(), prev + 1)).toISOString();
-}
-
 export interface UpdateOptions {
   ifMatch?: string;
   /** audit action: contact.update for profile edits, contact.consent for the consent endpoint */
@@ -363,7 +358,7 @@ export async function updateContactIn(
   await refuseFrozenEdit(trx, current, Object.keys(input).filter((k) => input[k as keyof ContactInput] !== undefined));
   const { columns, attributes } = await prepareWrite(ctx, trx, institutionId, input);
   const scalarChanges = diffScalars(current, columns);
-  const at = nextUpdatedAt(current.updated_at, now);
+  const at = nextUpdatedAt(current.updated_at, now.toISOString());
 
   const employerChange = scalarChanges.find((c) => c.field === 'employerId');
   if (employerChange) await moveEmployment(trx, institutionId, contactId, (employerChange.after as string | null) ?? null, at);

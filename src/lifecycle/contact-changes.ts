@@ -5,7 +5,7 @@ import { newId } from '../ids.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { recordActivity } from '../activity/events.ts';
 import type { CheckedAttributeValue } from '../contacts/attributes.ts';
-import { activityForChanges, auditPayload, type ActivityDraft, type FieldChange } from '../contacts/contact-fields.ts';
+import { activityForChanges, auditPayload, nextUpdatedAt, type ActivityDraft, type FieldChange } from '../contacts/contact-fields.ts';
 import { prepareAuditBatch } from './audit-batch.ts';
 import { fanOutRows, insertRows, type OnConflict } from '../db/compiled-once.ts';
 
@@ -33,11 +33,6 @@ export interface AuditSpec {
   reason?: string;
 }
 
-/** updatedAt is the concurrency token (If-Match), so every write moves it forward, even within one millisecond. */
-export function nextUpdatedAt(previous: string, now: Date): string {
-  return new Date(Math.max(now.getTime(), Date.parse(previous) + 1)).toISOString();
-}
-
 /** Rows per statement: well under SQLite's and PostgreSQL's bound-parameter limits. */
 const SLICE = 500;
 
@@ -53,7 +48,7 @@ function* slices<T>(list: T[], size = SLICE): Generator<T[]> {
  * Single lifecycle actions and bulk jobs both come through here, so they cannot drift apart.
  */
 export async function applyContactChanges(ctx: AppContext, trx: Db, institutionId: string, items: ChangeItem[], audit: AuditSpec): Promise<Map<string, FieldChange[]>> {
-  const now = ctx.clock.now();
+  const now = ctx.clock.now().toISOString();
   const ids = items.map((i) => i.row.id);
   const attributeIds = [...new Set(items.flatMap((i) => (i.change.attributes ?? []).map((a) => a.definition.id)))];
   const stored = new Map<string, string>();

@@ -87,7 +87,7 @@ export function recencyNotesOf(events: ActivityLike[]): RecencyNote[] {
  */
 export async function noteActivityRecency(trx: Db, events: ActivityLike[]): Promise<void> {
   const merged = new Set(events.filter((e) => e.type === 'contact.merged').map((e) => e.contactId));
-  await noteRecency(trx, recencyNotesOf(events.filter((e) => !merged.has(e.contactId))));
+  await noteRecency(trx, recencyNotesOf(merged.size ? events.filter((e) => !merged.has(e.contactId)) : events));
   for (const contactId of merged) {
     const institutionId = events.find((e) => e.contactId === contactId)!.institutionId;
     await recomputeRecency(trx, { institutionId, contactIds: [contactId] });
