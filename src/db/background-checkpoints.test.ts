@@ -5,7 +5,8 @@ import { sql } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
 import { openSqlite, type Store } from './connect.ts';
 import { migrateToLatest } from './migrate.ts';
-import { checkpointInBackground } from './background-checkpoints.ts';
+import SQLite from 'better-sqlite3';
+import { checkpointAlongside, checkpointInBackground } from './background-checkpoints.ts';
 
 let store: Store | null = null;
 let stopThread: (() => Promise<void>) | null = null;
@@ -95,8 +96,8 @@ it('a single burst of writes (a start-up, one request) does not start the thread
 it('a bulk job’s thread checkpoints from its first write while the job’s own connection does not, and ends with the last job', async () => {
   const { store, file } = await freshStore();
   await sql.raw('pragma wal_autocheckpoint = 1000000').execute(store.db);
-  const first = store.checkpointAlongside();
-  const second = store.checkpointAlongside(); // two jobs of one process share the thread
+  const first = store.checkpointAlongside().end;
+  const second = store.checkpointAlongside().end; // two jobs of one process share the thread
   const during = `bulk-write-${Date.now()}`;
   await institution(store, during);
   await until(() => fs.readFileSync(file).includes(during));
@@ -110,4 +111,52 @@ it('a bulk job’s thread checkpoints from its first write while the job’s own
   await institution(store, after);
   await new Promise((resolve) => setTimeout(resolve, 300));
   expect(fs.readFileSync(file).includes(after)).toBe(false);
+});
+
+it('a job that writes without pause keeps its WAL small when it lets the WAL restart between transactions, and only then', async () => {
+  const { file } = await freshStore();
+  await store!.close();
+  store = null;
+  const walSize = () => fs.statSync(`${file}-wal`).size;
+  // Back-to-back transactions of ~25 pages each: the WAL could only restart if every frame had
+  // been copied when a transaction began, which a writer that never pauses does not allow.
+  const writeWithout = async (between: () => Promise<void>) => {
+    const db = new SQLite(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('create table if not exists filler (id integer primary key, body blob)');
+    const insert = db.prepare('insert into filler (body) values (?)');
+    const thread = checkpointAlongside(file, { everyMs: 5, restartFrames: 100 });
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const chunk = (n: number) =>
+      db.transaction(() => {
+        for (let i = 0; i < 25; i++) insert.run(Buffer.alloc(4000, n));
+        // A real chunk's work takes a while inside its transaction (a bulk job's ~60 ms).
+        Atomics.wait(pause, 0, 0, 3);
+      })();
+    let largest = 0;
+    try {
+      // The thread starts and copies a first few chunks while the writer pauses once.
+      for (let n = 0; n < 5; n++) chunk(n);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (let n = 0; n < 120; n++) {
+        await between.call(thread);
+        chunk(n);
+        largest = Math.max(largest, walSize());
+      }
+    } finally {
+      await thread.stop();
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+    }
+    return largest;
+  };
+  const frame = 4096 + 24;
+  const restarting = await writeWithout(function (this: ReturnType<typeof checkpointAlongside>) {
+    return this.letWalRestart();
+  });
+  // 100 frames before a wait, plus what the writer adds before the thread's next report.
+  expect(restarting).toBeLessThan(800 * frame);
+  const growing = await writeWithout(async () => {});
+  expect(growing).toBeGreaterThan(2500 * frame);
 });

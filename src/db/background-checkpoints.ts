@@ -21,6 +21,8 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
+// [frames in the WAL, frames of them copied into the database file], as of the last checkpoint
+const wal = new Int32Array(workerData.wal);
 let lastLog = -1;
 let quietSince = Date.now();
 const finish = () => {
@@ -28,17 +30,26 @@ const finish = () => {
   db.close();
   parentPort.close();
 };
-const timer = setInterval(() => {
+const checkpoint = () => {
   try {
     const [{ log, checkpointed }] = db.pragma('wal_checkpoint(PASSIVE)');
+    Atomics.store(wal, 0, log);
+    Atomics.store(wal, 1, checkpointed);
     if (log !== lastLog || checkpointed !== log) quietSince = Date.now();
     lastLog = log;
   } catch (error) {
     // Busy or locked: the next round tries again.
   }
+};
+const timer = setInterval(() => {
+  checkpoint();
   if (Date.now() - quietSince >= workerData.idleMs) finish();
 }, workerData.everyMs);
-parentPort.on('message', finish);
+parentPort.on('message', (message) => {
+  if (message === 'stop') return finish();
+  checkpoint();
+  parentPort.postMessage('checkpointed');
+});
 `;
 
 export interface CheckpointSwitch {
@@ -103,25 +114,69 @@ export function checkpointInBackground(
  *
  * A bulk job's commits are most of its time, and most of a commit is appending its pages to the
  * WAL. With rare automatic checkpoints (bulk-writing.ts) the WAL grows by hundreds of megabytes,
- * each commit extending the file into new blocks the kernel must allocate and zero, and the copy
- * into the database file is left to the end, on the job's thread. Checkpointing every `everyMs`
- * on a second core copies the pages while the job writes the next chunk, and lets the WAL restart
- * from its beginning at the next transaction, so commits overwrite blocks already there. The
- * job's own automatic checkpoints stay on as a safety net should the thread fall behind or fail.
+ * and the copy into the database file is left to the end, on the job's thread. Checkpointing every
+ * `everyMs` on a second core copies the pages while the job writes the next chunk.
+ *
+ * That alone does not keep the WAL small. SQLite writes a transaction at the WAL's beginning again
+ * only when, as the transaction began, every frame had been copied; a job that begins its next
+ * chunk right after a commit never finds it so, and the WAL grows through the whole job, each
+ * commit extending the file into new blocks the kernel allocates and zeroes (most of a commit's
+ * time in `perf`: 1.1 s of a 100,000-contact bulk update). So between two chunks the job calls
+ * `letWalRestart`: once the WAL holds `restartFrames` frames, it waits for the thread to copy
+ * the rest (~10 ms for a chunk's thousand pages), and the next chunk overwrites the WAL's first
+ * pages, which are still in memory. The job's own automatic checkpoints stay on as a safety net
+ * should the thread fall behind or fail.
  */
-export function checkpointAlongside(file: string, everyMs = 25): { stop(): Promise<void> } {
-  const worker = checkpointThread(file, everyMs, Number.POSITIVE_INFINITY);
+export interface CheckpointsAlongside {
+  stop(): Promise<void>;
+  /** Between two transactions: lets the next one write the WAL from its beginning when it has grown large (see above). */
+  letWalRestart(): Promise<void>;
+}
+
+export function checkpointAlongside(file: string, { everyMs = 25, restartFrames = 8192 } = {}): CheckpointsAlongside {
+  const shared = new SharedArrayBuffer(8);
+  const wal = new Int32Array(shared);
+  const worker = checkpointThread(file, everyMs, Number.POSITIVE_INFINITY, shared);
   let ended = false;
   worker.on('error', () => (ended = true));
   worker.on('exit', () => (ended = true));
-  return { stop: async () => (ended ? undefined : stopThread(worker)) };
+  // When a reader in another process keeps frames from being copied, the WAL cannot restart:
+  // wait again only once it has grown by another `restartFrames`, not before every chunk.
+  let waitFrom = restartFrames;
+  return {
+    stop: async () => (ended ? undefined : stopThread(worker)),
+    async letWalRestart() {
+      const log = Atomics.load(wal, 0);
+      if (log < restartFrames) waitFrom = restartFrames;
+      if (ended || log < waitFrom) return;
+      worker.ref();
+      try {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            worker.off('message', done);
+            worker.off('exit', done);
+            resolve();
+          };
+          worker.on('message', done);
+          worker.on('exit', done);
+          worker.postMessage('now');
+        });
+      } finally {
+        if (!ended) worker.unref();
+      }
+      const [frames, copied] = [Atomics.load(wal, 0), Atomics.load(wal, 1)];
+      waitFrom = frames === copied ? restartFrames : frames + restartFrames;
+      // The next transaction restarts the WAL; the thread reports the new size at its next round.
+      if (frames === copied) Atomics.store(wal, 0, 0);
+    },
+  };
 }
 
-function checkpointThread(file: string, everyMs: number, idleMs: number): Worker {
+function checkpointThread(file: string, everyMs: number, idleMs: number, wal = new SharedArrayBuffer(8)): Worker {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(threadSource, {
     eval: true,
-    workerData: { driver, file, everyMs, idleMs },
+    workerData: { driver, file, everyMs, idleMs, wal },
     resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 },
   });
   // Unreferenced while it runs (it must not keep a process alive); waited for while it stops.

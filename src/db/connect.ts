@@ -4,7 +4,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { GroupCommitDriver, groupCommitDialect } from './group-commit.ts';
-import { checkpointAlongside, checkpointInBackground } from './background-checkpoints.ts';
+import { checkpointAlongside, checkpointInBackground, type CheckpointsAlongside } from './background-checkpoints.ts';
 import type { Database } from './schema.ts';
 
 export type EngineKind = 'sqlite' | 'postgres';
@@ -23,10 +23,11 @@ export interface Store {
   checkpointWhileServing(): () => Promise<void>;
   /**
    * While a bulk job writes: SQLite's WAL checkpoints also run on a thread of their own, from now
-   * on (background-checkpoints.ts, checkpointAlongside). Returns the function that ends it; jobs
-   * of one process share the thread. Nothing to do on PostgreSQL.
+   * on (background-checkpoints.ts, checkpointAlongside). Returns the function that ends it, and
+   * the one the job calls between its transactions so the WAL restarts; jobs of one process share
+   * the thread. Nothing to do on PostgreSQL.
    */
-  checkpointAlongside(): () => Promise<void>;
+  checkpointAlongside(): { end(): Promise<void>; betweenTransactions(): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -74,8 +75,8 @@ export function openSqlite(file: string): Store {
   const driver = new GroupCommitDriver(raw, withStatementCache(raw));
   const db = new Kysely<Database>({ dialect: groupCommitDialect(driver) });
   // Several servers (tests, benchmarks) or bulk jobs of one process share one thread.
-  const serving = shared(() => checkpointInBackground(file, { setAutomatic: (pages) => raw.pragma(`wal_autocheckpoint = ${pages}`) }, AUTOCHECKPOINT_PAGES).stop);
-  const alongside = shared(() => checkpointAlongside(file).stop);
+  const serving = shared(() => checkpointInBackground(file, { setAutomatic: (pages) => raw.pragma(`wal_autocheckpoint = ${pages}`) }, AUTOCHECKPOINT_PAGES));
+  const alongside = shared<CheckpointsAlongside>(() => checkpointAlongside(file));
   return {
     db,
     kind: 'sqlite',
@@ -83,8 +84,12 @@ export function openSqlite(file: string): Store {
     async compact() {
       await driver.outsideTransaction((connection) => connection.pragma('wal_checkpoint(TRUNCATE)'));
     },
-    checkpointWhileServing: () => (file === ':memory:' ? async () => {} : serving()),
-    checkpointAlongside: () => (file === ':memory:' ? async () => {} : alongside()),
+    checkpointWhileServing: () => (file === ':memory:' ? async () => {} : serving().end),
+    checkpointAlongside: () => {
+      if (file === ':memory:') return noThread;
+      const { end, running } = alongside();
+      return { end, betweenTransactions: () => running.letWalRestart() };
+    },
     async close() {
       await serving.stopNow();
       await alongside.stopNow();
@@ -93,24 +98,27 @@ export function openSqlite(file: string): Store {
   };
 }
 
-/** One thing started by its first user and stopped by its last: each call returns that user's own, idempotent, end. */
-function shared(start: () => () => Promise<void>) {
+const noThread = { end: async () => {}, betweenTransactions: async () => {} };
+
+/** One thing started by its first user and stopped by its last: each call returns the running thing and that user's own, idempotent, end. */
+function shared<T extends { stop(): Promise<void> }>(start: () => T) {
   let users = 0;
-  let stop: (() => Promise<void>) | null = null;
+  let running: T | null = null;
   const use = () => {
-    if (users++ === 0) stop = start();
+    if (users++ === 0) running = start();
     let ended = false;
-    return async () => {
+    const end = async () => {
       if (ended) return;
       ended = true;
       if (users > 0 && --users === 0) await stopNow();
     };
+    return { running: running!, end };
   };
   const stopNow = async () => {
-    const ending = stop;
-    stop = null;
+    const ending = running;
+    running = null;
     users = 0;
-    await ending?.();
+    await ending?.stop();
   };
   return Object.assign(use, { stopNow });
 }
@@ -131,7 +139,7 @@ export function openPostgres(url: string, poolMax = 10): Store {
       for (const table of tables ?? []) await sql`vacuum ${sql.table(table)}`.execute(db);
     },
     checkpointWhileServing: () => async () => {},
-    checkpointAlongside: () => async () => {},
+    checkpointAlongside: () => noThread,
     async close() {
       await db.destroy();
     },

@@ -101,7 +101,9 @@ export async function runBulkJob(ctx: AppContext, job: JobRow, control: JobContr
   const cp: Checkpoint = control.checkpoint<Checkpoint>() ?? { after: '', report: emptyReport(payload.input.action, total), tables: [] };
   const size = payload.chunk ?? BULK_CHUNK;
   const tables = new Set(cp.tables);
-  await writingInBulk(ctx, () => workThrough(ctx, job, control, hooks, { payload, institutionId, acting, prepared, total, cp, size, tables }), { checkpointAlongside: true });
+  await writingInBulk(ctx, (betweenTransactions) => workThrough(ctx, job, control, hooks, { payload, institutionId, acting, prepared, total, cp, size, tables, betweenTransactions }), {
+    checkpointAlongside: true,
+  });
   if (tables.size) await completeErasure(ctx, tables);
   await ctx.db.deleteFrom('bulk_job_items').where('job_id', '=', job.id).execute();
   return cp.report;
@@ -116,12 +118,14 @@ interface Work {
   cp: Checkpoint;
   size: number;
   tables: Set<string>;
+  betweenTransactions: () => Promise<void>;
 }
 
 async function workThrough(ctx: AppContext, job: JobRow, control: JobControl, hooks: { onChunk?: (done: number, total: number) => Promise<void> | void }, w: Work): Promise<void> {
-  const { payload, institutionId, acting, prepared, total, cp, size, tables } = w;
+  const { payload, institutionId, acting, prepared, total, cp, size, tables, betweenTransactions } = w;
 
   for (;;) {
+    await betweenTransactions();
     const ids = (
       await ctx.db
         .selectFrom('bulk_job_items')
