@@ -34,9 +34,7 @@ export async function prepareAuditBatch(deps: Deps, trx: Db, institutionId: stri
     deps.secrets.masterKey,
     sealedEntries.map((e) => ({ subjectId: e.subjectId!, wrappedKey: wrappedKeys.get(e.subjectId!)!, values: [json(e.before), json(e.after)] })),
   );
-  // A failure surfaces from append(); until then it must not count as unhandled.
-  sealing.catch(() => {});
-  return { append: async () => appendSealed(deps, trx, institutionId, entries, await sealing, json, now) };
+  return { append: async () => appendSealed(deps, trx, institutionId, entries, await sealing.result(), json, now) };
 }
 
 async function appendSealed(

@@ -21,7 +21,7 @@ describe('sealing for many subjects', () => {
   ] as const) {
     it(`seals ${where} values that aead.open reads with each subject's own key and id, with fresh IVs`, async () => {
       const batch = subjects(n);
-      const sealed = await sealForSubjects(master, batch.map((b) => b.request));
+      const sealed = await sealForSubjects(master, batch.map((b) => b.request)).result();
       if (n >= THREAD_MIN_SUBJECTS) expect(sealingThreadRunning(master)).toBe(true);
       expect(sealed).toHaveLength(n);
       sealed.forEach((values, i) => {
@@ -38,11 +38,29 @@ describe('sealing for many subjects', () => {
     });
   }
 
+  it('seals here what the thread has not taken, so a batch never waits behind another one', async () => {
+    const opensWithItsKey = (batch: ReturnType<typeof subjects>, sealed: (string | null)[][]) =>
+      sealed.every((values, i) => values.every((value, v) => (value === null ? batch[i].request.values[v] === null : open(batch[i].key, value, batch[i].request.subjectId).toString('utf8') === batch[i].request.values[v])));
+    const large = subjects(20_000);
+    // The thread works on this one for a while: nobody asks for its result yet.
+    const busy = sealForSubjects(master, large.map((b) => b.request));
+    const batch = subjects(THREAD_MIN_SUBJECTS * 2);
+    const mine = sealForSubjects(master, batch.map((b) => b.request));
+    const sealed = await mine.result();
+    expect(mine.sealedHere).toBe(batch.length);
+    expect(opensWithItsKey(batch, sealed)).toBe(true);
+    // The large one is shared: the thread sealed the first part, this thread the rest.
+    const all = await busy.result();
+    expect(busy.sealedHere).toBeGreaterThan(0);
+    expect(busy.sealedHere).toBeLessThan(large.length);
+    expect(opensWithItsKey(large, all)).toBe(true);
+  });
+
   it('refuses a wrapped key that does not open with the master key, on the thread and in place', async () => {
     for (const n of [2, THREAD_MIN_SUBJECTS * 2]) {
       const batch = subjects(n).map((b) => b.request);
       batch[1] = { ...batch[1], wrappedKey: seal(randomBytes(32), randomBytes(32), batch[1].subjectId) };
-      await expect(sealForSubjects(master, batch)).rejects.toThrow();
+      await expect(sealForSubjects(master, batch).result()).rejects.toThrow();
     }
   });
 });

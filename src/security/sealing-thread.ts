@@ -46,25 +46,36 @@ function sealWithIv(key, iv, plaintext, aad) {
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
 }
-parentPort.on('message', ({ id, requests }) => {
+// Items are claimed one by one from a shared counter: the caller seals whatever is left itself
+// when it needs the results, so neither side waits for the other (see Sealing.result).
+parentPort.on('message', ({ id, claims, subjects, starts, values }) => {
   try {
-    let count = 0;
-    for (const r of requests) count += r.values.length;
-    const ivs = randomBytes(12 * count);
-    let next = 0;
-    const sealed = requests.map((r) => {
-      const key = open(master, r.wrappedKey, r.subjectId);
-      return r.values.map((v) => (v === null ? null : sealWithIv(key, ivs.subarray(12 * next, 12 * ++next), v, r.subjectId)));
-    });
-    parentPort.postMessage({ id, sealed });
+    const claimed = new Int32Array(claims);
+    const count = subjects.length / 2;
+    const ivs = randomBytes(12 * values.length);
+    const indices = [];
+    const sealed = [];
+    for (let i = Atomics.add(claimed, 0, 1); i < count; i = Atomics.add(claimed, 0, 1)) {
+      const subjectId = subjects[2 * i];
+      const key = open(master, subjects[2 * i + 1], subjectId);
+      indices.push(i);
+      for (let v = starts[i]; v < starts[i + 1]; v++) sealed.push(values[v] === null ? null : sealWithIv(key, ivs.subarray(12 * v, 12 * v + 12), values[v], subjectId));
+    }
+    parentPort.postMessage({ id, indices, sealed });
   } catch (error) {
     parentPort.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
   }
 });
 `;
 
+interface ThreadPart {
+  /** the items the thread sealed, and their values in that order */
+  indices: number[];
+  sealed: (string | null)[];
+}
+
 interface Pending {
-  resolve(sealed: (string | null)[][]): void;
+  resolve(part: ThreadPart): void;
   reject(error: Error): void;
 }
 
@@ -81,16 +92,54 @@ let nextId = 0;
 /** What the thread refused to seal (a wrapped key that does not open): sealing in place would refuse it too. */
 class SealingRefused extends Error {}
 
-/** Seals each request's values with its subject's key: on the sealing thread for large batches. */
-export async function sealForSubjects(masterKey: Buffer, requests: SealRequest[]): Promise<(string | null)[][]> {
-  if (requests.length < THREAD_MIN_SUBJECTS) return sealHere(masterKey, requests);
-  try {
-    return await onThread(masterKey, requests);
-  } catch (error) {
-    if (error instanceof SealingRefused) throw error;
-    // The thread itself failed (it could not start, or ended): the batch is sealed here instead.
-    return sealHere(masterKey, requests);
+export interface Sealing {
+  /**
+   * Each request's values sealed with its subject's key, in request order. On a thread, the items
+   * it has not started yet are sealed here meanwhile, rather than waited for.
+   */
+  result(): Promise<(string | null)[][]>;
+  /** how many requests result() sealed on the caller's thread (diagnostics and tests) */
+  sealedHere: number;
+}
+
+/** Starts sealing each request's values with its subject's key: on the sealing thread for large batches. */
+export function sealForSubjects(masterKey: Buffer, requests: SealRequest[]): Sealing {
+  if (requests.length < THREAD_MIN_SUBJECTS) {
+    return {
+      sealedHere: requests.length,
+      result: async () => sealHere(masterKey, requests, new Array(requests.length), missing),
+    };
   }
+  const claims = new Int32Array(new SharedArrayBuffer(4));
+  let threadPart: Promise<ThreadPart>;
+  try {
+    threadPart = onThread(masterKey, requests, claims);
+  } catch {
+    threadPart = Promise.reject(new Error('the sealing thread could not start'));
+  }
+  // A failure surfaces from result(); until then it must not count as unhandled.
+  threadPart.catch(() => {});
+  return {
+    sealedHere: 0,
+    async result() {
+      const sealed: (string | null)[][] = new Array(requests.length);
+      sealHere(masterKey, requests, sealed, () => unclaimed(claims, requests.length));
+      this.sealedHere = sealed.reduce((n) => n + 1, 0);
+      // The thread took none (it is still busy with an earlier batch): its answer will be empty.
+      if (this.sealedHere === requests.length) return sealed;
+      try {
+        const { indices, sealed: values } = await threadPart;
+        let next = 0;
+        for (const i of indices) sealed[i] = requests[i].values.map(() => values[next++]);
+      } catch (error) {
+        if (error instanceof SealingRefused) throw error;
+        // The thread itself failed (it could not start, or ended): what it had taken is sealed here.
+        this.sealedHere = requests.length;
+        sealHere(masterKey, requests, sealed, missing);
+      }
+      return sealed;
+    },
+  };
 }
 
 /** Whether a sealing thread for this master key is up (tests). */
@@ -98,24 +147,48 @@ export function sealingThreadRunning(masterKey: Buffer): boolean {
   return threads.has(masterKey);
 }
 
-function sealHere(masterKey: Buffer, requests: SealRequest[]): (string | null)[][] {
-  const ivs = randomBytes(12 * requests.reduce((n, r) => n + r.values.length, 0));
+/** Seals, into `sealed`, the requests whose indices `which` yields (in increasing order). */
+function sealHere(masterKey: Buffer, requests: SealRequest[], sealed: (string | null)[][], which: (sealed: unknown[]) => Iterable<number>): (string | null)[][] {
+  let ivs: Buffer | null = null;
   let next = 0;
-  return requests.map((r) => {
+  for (const i of which(sealed)) {
+    const r = requests[i];
+    // One CSPRNG call for the rest of the batch: one call per IV dominates at 100,000 values.
+    ivs ??= randomBytes(12 * requests.slice(i).reduce((n, q) => n + q.values.length, 0));
     const key = open(masterKey, r.wrappedKey, r.subjectId);
-    return r.values.map((v) => (v === null ? null : sealWithIv(key, ivs.subarray(12 * next, 12 * ++next), v, r.subjectId)));
-  });
+    sealed[i] = r.values.map((v) => (v === null ? null : sealWithIv(key, ivs!.subarray(12 * next, 12 * ++next), v, r.subjectId)));
+  }
+  return sealed;
 }
 
-function onThread(masterKey: Buffer, requests: SealRequest[]): Promise<(string | null)[][]> {
+function* missing(sealed: unknown[]): Generator<number> {
+  for (let i = 0; i < sealed.length; i++) if (sealed[i] === undefined) yield i;
+}
+
+/** The items nobody has taken yet, each taken from the counter the thread takes its own from. */
+function* unclaimed(claims: Int32Array, count: number): Generator<number> {
+  for (let i = Atomics.add(claims, 0, 1); i < count; i = Atomics.add(claims, 0, 1)) yield i;
+}
+
+function onThread(masterKey: Buffer, requests: SealRequest[], claims: Int32Array): Promise<ThreadPart> {
   const thread = threadFor(masterKey);
   if (thread.idle) clearTimeout(thread.idle);
   thread.idle = null;
   const id = nextId++;
-  return new Promise<(string | null)[][]>((resolve, reject) => {
+  // Flat arrays: a structured clone of one object per request cost more than the sealing saved.
+  const subjects: string[] = new Array(2 * requests.length);
+  const starts = new Int32Array(requests.length + 1);
+  const values: (string | null)[] = [];
+  requests.forEach((r, i) => {
+    subjects[2 * i] = r.subjectId;
+    subjects[2 * i + 1] = r.wrappedKey;
+    for (const v of r.values) values.push(v);
+    starts[i + 1] = values.length;
+  });
+  return new Promise<ThreadPart>((resolve, reject) => {
     thread.pending.set(id, { resolve, reject });
     thread.worker.ref();
-    thread.worker.postMessage({ id, requests });
+    thread.worker.postMessage({ id, claims: claims.buffer, subjects, starts, values });
   });
 }
 
@@ -131,11 +204,11 @@ function threadFor(masterKey: Buffer): Thread {
     for (const p of thread.pending.values()) p.reject(error);
     thread.pending.clear();
   };
-  worker.on('message', (message: { id: number; sealed?: (string | null)[][]; error?: string }) => {
+  worker.on('message', (message: { id: number; error?: string } & Partial<ThreadPart>) => {
     const pending = thread.pending.get(message.id);
     thread.pending.delete(message.id);
     if (message.error !== undefined) pending?.reject(new SealingRefused(message.error));
-    else pending?.resolve(message.sealed!);
+    else pending?.resolve({ indices: message.indices!, sealed: message.sealed! });
     if (thread.pending.size > 0) return;
     // Nothing in flight: the thread must not keep the process alive, and ends after a quiet spell.
     worker.unref();
