@@ -38,22 +38,19 @@ export interface ActivityInput {
   data?: Record<string, unknown>;
 }
 
-function activityRow(e: ActivityInput) {
-  return {
-    institution_id: e.institutionId,
-    contact_id: e.contactId,
-    organization_id: e.organizationId,
-    actor_user_id: e.actorUserId,
-    type: e.type,
-    occurred_at: e.occurredAt,
-    data: e.data ? JSON.stringify(e.data) : null,
-  };
-}
-
 export async function recordActivity(db: Db, events: ActivityInput | ActivityInput[]): Promise<void> {
   const list = Array.isArray(events) ? events : [events];
   if (list.length === 0) return;
-  const rows = list.map(activityRow);
+  // A bulk chunk's events share their data objects (contact-changes.ts): each is serialised once.
+  const json = new Map<object, string>();
+  const rows = list.map((e) => {
+    let data: string | null = null;
+    if (e.data) {
+      data = json.get(e.data) ?? null;
+      if (data === null) json.set(e.data, (data = JSON.stringify(e.data)));
+    }
+    return { institution_id: e.institutionId, contact_id: e.contactId, organization_id: e.organizationId, actor_user_id: e.actorUserId, type: e.type, occurred_at: e.occurredAt, data };
+  });
   // Most writes record one event; a bulk chunk records the same few events for a thousand contacts.
   await fanOutRows(db, 'activity_events', rows, 'contact_id');
   // Workflow triggers (contact created, consent or attribute changed) enroll in the same transaction.

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import type { AppContext, Db } from '../context.ts';
 import type { AuditLogTable } from '../db/schema.ts';
 import type { Selectable } from 'kysely';
@@ -50,7 +50,7 @@ export function entryHash(row: HashedFields): string {
     row.meta,
     row.occurred_at,
   ]);
-  return createHash('sha256').update(canonical).digest('hex');
+  return digest('sha256', canonical, 'hex');
 }
 
 type AuditDeps = Pick<AppContext, 'clock' | 'secrets' | 'store'>;

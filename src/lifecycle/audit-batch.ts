@@ -28,7 +28,14 @@ export async function prepareAuditBatch(deps: Deps, trx: Db, institutionId: stri
   if (entries.length === 0) return { append: async () => {} };
   const now = deps.clock.now().toISOString();
   const wrappedKeys = await wrappedKeysFor(deps, trx, institutionId, [...new Set(entries.flatMap((e) => (e.subjectId ? [e.subjectId] : [])))], now);
-  const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+  // Entries of a bulk chunk share their before/after/meta objects (contact-changes.ts): each is serialised once.
+  const serialised = new Map<unknown, string>();
+  const json = (value: unknown) => {
+    if (value === undefined || value === null) return null;
+    let text = serialised.get(value);
+    if (text === undefined) serialised.set(value, (text = JSON.stringify(value)));
+    return text;
+  };
   const sealedEntries = entries.filter((e) => e.subjectId);
   const sealing = sealForSubjects(
     deps.secrets.masterKey,
@@ -64,7 +71,7 @@ async function appendSealed(
   let nextSealed = 0;
   const rows = entries.map((e) => {
     const [before, after] = e.subjectId ? sealed[nextSealed++] : [json(e.before), json(e.after)];
-    const fields = {
+    const row = {
       chain: institutionId,
       institution_id: institutionId,
       actor_user_id: e.actor.userId,
@@ -75,13 +82,13 @@ async function appendSealed(
       subject_id: e.subjectId ?? null,
       before_enc: before,
       after_enc: after,
-      meta: e.meta ? JSON.stringify(e.meta) : null,
+      meta: json(e.meta),
       occurred_at: now,
       prev_hash: prev,
+      hash: '',
     };
-    const hash = entryHash(fields);
-    prev = hash;
-    return { ...fields, hash };
+    row.hash = prev = entryHash(row);
+    return row;
   });
   // Rows take their seq in insert order, which is chain order; the head lock keeps other writers out.
   let lastSeq = 0;

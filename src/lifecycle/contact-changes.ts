@@ -64,6 +64,15 @@ export async function applyContactChanges(ctx: AppContext, trx: Db, institutionI
     }
   }
 
+  // Contacts of a bulk chunk mostly change alike (from the same values to the same values): their
+  // events and audit payload are then built once and shared, and serialised once (by identity).
+  const shared = new Map<string, Described>();
+  const describeShared = (changes: FieldChange[], item: ChangeItem, spec: AuditSpec): Described => {
+    const key = changeSignature(changes);
+    let described = shared.get(key);
+    if (!described) shared.set(key, (described = describe(changes, item, spec)));
+    return described;
+  };
   const result = new Map<string, FieldChange[]>();
   const rowUpdates = new Map<string, { set: Record<string, unknown>; ids: string[] }>();
   const employmentMoves: { contactId: string; to: string | null; at: string }[] = [];
@@ -113,20 +122,11 @@ export async function applyContactChanges(ctx: AppContext, trx: Db, institutionI
       rowUpdates.set(key, group);
       if ('employer_id' in set) employmentMoves.push({ contactId: row.id, to: set.employer_id as string | null, at });
     }
-    const drafts = [...activityForChanges(changes, false).filter((e) => e.type !== 'consent.authorization_changed'), ...(item.events ?? [])];
-    for (const d of drafts) {
+    const described = item.transition || item.events ? describe(changes, item, audit) : describeShared(changes, item, audit);
+    for (const d of described.drafts) {
       activity.push({ institutionId, contactId: row.id, organizationId: row.organization_id, actorUserId: audit.actor.userId, type: d.type, occurredAt: at, data: d.data });
     }
-    const payload = auditPayload(changes);
-    entries.push({
-      actor: audit.actor,
-      action: audit.action,
-      target: { type: 'contact', id: row.id },
-      subjectId: row.id,
-      before: { ...payload.before, ...item.transition?.before },
-      after: { ...payload.after, ...item.transition?.after, ...(audit.reason ? { reason: audit.reason } : {}) },
-      meta: { fields: changes.map((c) => c.field) },
-    });
+    entries.push({ actor: audit.actor, action: audit.action, target: { type: 'contact', id: row.id }, subjectId: row.id, before: described.before, after: described.after, meta: described.meta });
   }
 
   // The audit entries are sealed (on the sealing thread, for a bulk chunk) while the rows are written.
@@ -145,6 +145,32 @@ export async function applyContactChanges(ctx: AppContext, trx: Db, institutionI
   await audited.append();
   return result;
 }
+
+interface Described {
+  drafts: ActivityDraft[];
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
+  meta: { fields: string[] };
+}
+
+/** One contact's activity events and audit payload for its field changes and lifecycle transition. */
+function describe(changes: FieldChange[], item: ChangeItem, audit: AuditSpec): Described {
+  const payload = auditPayload(changes);
+  return {
+    drafts: [...activityForChanges(changes, false).filter((e) => e.type !== 'consent.authorization_changed'), ...(item.events ?? [])],
+    before: { ...payload.before, ...item.transition?.before },
+    after: { ...payload.after, ...item.transition?.after, ...(audit.reason ? { reason: audit.reason } : {}) },
+    meta: { fields: changes.map((c) => c.field) },
+  };
+}
+
+/** Changes with the same signature have the same fields, before and after values (strings or null here; anything else by its JSON). */
+function changeSignature(changes: FieldChange[]): string {
+  let key = '';
+  for (const c of changes) key += `${c.field.length}:${c.field}${tagged(c.before)}${tagged(c.after)}`;
+  return key;
+}
+const tagged = (value: unknown) => (value === null ? 'n' : typeof value === 'string' ? `s${value.length}:${value}` : `j${JSON.stringify(value).length}:${JSON.stringify(value)}`);
 
 const replaceValue: OnConflict<'contact_attribute_values'> = {
   name: 'replace-value',

@@ -27,10 +27,17 @@ export async function noteRecency(trx: Db, notes: RecencyNote[]): Promise<void> 
     const held = best.get(n.contactId);
     if (!held || supersedes(n, held)) best.set(n.contactId, n);
   }
+  // Stored as UTC ISO strings, whatever form the notes came in; a bulk chunk's notes share one instant.
+  const utc = new Map<string, string>();
+  const toUtc = (at: string) => {
+    let iso = utc.get(at);
+    if (iso === undefined) utc.set(at, (iso = new Date(at).toISOString()));
+    return iso;
+  };
   const rows = [...best.values()].map((n) => ({
     contact_id: n.contactId,
     institution_id: n.institutionId,
-    recency_at: new Date(n.at).toISOString(),
+    recency_at: toUtc(n.at),
     reason: n.reason,
     rank: rankOf(n.reason),
     source_id: n.sourceId ?? null,

@@ -59,6 +59,36 @@ describeEachEngine('bulk update of a filtered set', (h) => {
     expect((await api.get(`/api/jobs/${again.jobId}`)).result).toMatchObject({ changed: 0, unchanged: 5 });
   });
 
+  it('audits and records each contact’s own change when the contacts of one chunk start from different values', async () => {
+    const t = await h.tenant();
+    const api = contactsApi(h, t.admin.token);
+    await api.defineAttribute({ key: 'cohort', type: 'choice', options: ['2019'] });
+    await api.defineAttribute({ key: 'status', type: 'text' });
+    const start = [
+      { visibility: 'everyone', status: undefined },
+      { visibility: 'owner_only', status: 'current' },
+      { visibility: 'everyone', status: 'current' },
+      { visibility: 'owner_only', status: undefined },
+      { visibility: 'everyone', status: undefined },
+    ] as const;
+    const ids: string[] = [];
+    for (const [i, s] of start.entries()) {
+      const attributes = { cohort: '2019', ...(s.status ? { status: s.status } : {}) };
+      ids.push((await api.createContact({ firstName: `Mixed${i}`, lastName: 'Start', visibility: s.visibility, attributes })).id);
+    }
+    const res = await api.call('POST', '/api/contacts/bulk', { filter: { attributes: [{ key: 'cohort', values: ['2019'] }] }, action: { action: 'update', visibility: 'staff_only', attributes: { status: 'alumni' } } });
+    expect(res.statusCode, res.body).toBe(202);
+    await drainJobs(h);
+    const entries = await listAudit(h.ctx, { institutionId: t.institutionId, action: 'contact.bulk_update', limit: 50 });
+    for (const [i, s] of start.entries()) {
+      const entry = entries.find((e) => (e as { targetId: string }).targetId === ids[i]);
+      expect(entry).toMatchObject({ before: { visibility: s.visibility, attributes: { status: s.status ?? null } }, after: { visibility: 'staff_only', attributes: { status: 'alumni' } } });
+      const timeline = (await api.get(`/api/contacts/${ids[i]}/activity`)).items as { type: string; data: Record<string, unknown> }[];
+      expect(timeline.find((e) => e.type === 'contact.visibility_changed')?.data).toEqual({ from: s.visibility, to: 'staff_only' });
+    }
+    expect((await verifyAuditLog(h.ctx.db)).ok).toBe(true);
+  });
+
   it('archives, rejects, approves, disables, restores, deletes and expunges in bulk; refusals are counted with their reason', async () => {
     const t = await h.tenant();
     const api = contactsApi(h, t.admin.token);
