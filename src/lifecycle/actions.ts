@@ -172,7 +172,7 @@ export async function applyAction(
   input: ActionInput,
   prepared: Prepared,
 ): Promise<ChunkOutcome> {
-  const loaded = await loadContacts(trx, institutionId, acting.viewer, ids, ctx.store.kind === 'postgres');
+  const loaded = await loadContacts(trx, institutionId, acting.viewer, ids, { lock: ctx.store.kind === 'postgres', attributeIds: attributesChangedBy(input, prepared) });
   const outcomes: ContactOutcome[] = [];
   const apply: LoadedContact[] = [];
   for (const l of loaded) {
@@ -195,7 +195,7 @@ export async function applyAction(
       { mode: input.action, actor: acting.actor, reason: input.reason, via: acting.via, notify: input.action === 'expunge' ? input.notify : false },
     );
   } else {
-    const items: ChangeItem[] = apply.map((l) => ({ row: l.row!, ...changeFor(input, l, prepared) }));
+    const items: ChangeItem[] = apply.map((l) => ({ row: l.row!, stored: l.attributes, ...changeFor(input, l, prepared) }));
     const changes = await applyContactChanges(ctx, trx, institutionId, items, { action: auditAction[input.action], actor: acting.actor, reason: input.reason });
     const applied = apply.map((l) => l.id);
     // An update that finds the values already there writes nothing (no audit entry either).
@@ -243,8 +243,15 @@ export async function applyAction(
   return { outcomes, erasure };
 }
 
+/** The attributes an action may change: their stored values are read with the contacts. */
+function attributesChangedBy(input: ActionInput, prepared: Prepared): string[] {
+  if (input.action === 'update') return prepared.attributes.map((a) => a.definition.id);
+  if ((input.action === 'archive' && input.doNotEmail) || input.action === 'unarchive') return prepared.doNotEmail ? [prepared.doNotEmail.id] : [];
+  return [];
+}
+
 /** The field changes, audited transition and lifecycle event of one contact for one action. */
-function changeFor(input: ActionInput, l: LoadedContact, prepared: Prepared): Omit<ChangeItem, 'row'> {
+function changeFor(input: ActionInput, l: LoadedContact, prepared: Prepared): Omit<ChangeItem, 'row' | 'stored'> {
   const row = l.row!;
   switch (input.action) {
     case 'disable':

@@ -20,6 +20,8 @@ export interface ContactChange {
 export interface ChangeItem {
   row: LifecycleRow;
   change: ContactChange;
+  /** the stored values (null: none) of the attributes the change sets, read with the row (loadContacts), by attribute id */
+  stored: ReadonlyMap<string, string | null>;
   /** the lifecycle transition this write is part of (archived false → true…), audited with the fields */
   transition?: { before: Record<string, unknown>; after: Record<string, unknown> };
   /** lifecycle activity besides the field events (contact.archived…) */
@@ -49,20 +51,6 @@ function* slices<T>(list: T[], size = SLICE): Generator<T[]> {
  */
 export async function applyContactChanges(ctx: AppContext, trx: Db, institutionId: string, items: ChangeItem[], audit: AuditSpec): Promise<Map<string, FieldChange[]>> {
   const now = ctx.clock.now().toISOString();
-  const ids = items.map((i) => i.row.id);
-  const attributeIds = [...new Set(items.flatMap((i) => (i.change.attributes ?? []).map((a) => a.definition.id)))];
-  const stored = new Map<string, string>();
-  if (attributeIds.length) {
-    for (const part of slices(ids)) {
-      const rows = await trx
-        .selectFrom('contact_attribute_values')
-        .select(['contact_id', 'attribute_id', 'value_text'])
-        .where('contact_id', 'in', part)
-        .where('attribute_id', 'in', attributeIds)
-        .execute();
-      for (const r of rows) stored.set(`${r.contact_id}:${r.attribute_id}`, r.value_text);
-    }
-  }
 
   // Contacts of a bulk chunk mostly change alike (from the same values to the same values): their
   // events and audit payload are then built once and shared, and serialised once (by identity).
@@ -98,7 +86,8 @@ export async function applyContactChanges(ctx: AppContext, trx: Db, institutionI
       set.approval_status = change.approvalStatus;
     }
     for (const a of change.attributes ?? []) {
-      const before = stored.get(`${row.id}:${a.definition.id}`) ?? null;
+      const before = item.stored.get(a.definition.id);
+      if (before === undefined) throw new Error(`the stored value of attribute ${a.definition.key} was not read with contact ${row.id}`);
       const after = a.stored?.valueText ?? null;
       if (before === after) continue;
       changes.push({ field: `attributes.${a.definition.key}`, before, after });

@@ -18,19 +18,49 @@ export interface LoadedContact {
   row: LifecycleRow | null;
   archive: { previousEmployerId: string | null; previousVisibility: string | null; setEmployer: boolean; setDoNotEmail: boolean; setVisibility: boolean } | null;
   disabledAt: string | null;
+  /** the stored value of each attribute asked for (null when the contact has none), by attribute id */
+  attributes: Map<string, string | null>;
 }
 
 /**
  * The lifecycle state of many contacts at once (a bulk chunk or one contact): rows the viewer may
  * see in this institution, whether each is disabled or archived, and for ids that are gone,
  * whether the audit log says they were deleted or expunged (so a repeat is a no-op, not a 404).
- * `lock` takes row locks on PostgreSQL so concurrent actions on the same contacts serialise.
+ * `lock` takes row locks on PostgreSQL so concurrent actions on the same contacts serialise;
+ * `attributeIds` reads the stored values of the attributes the action will change with the rows.
  */
-export async function loadContacts(db: Db, institutionId: string, viewer: Viewer, ids: string[], lock = false): Promise<LoadedContact[]> {
+export async function loadContacts(
+  db: Db,
+  institutionId: string,
+  viewer: Viewer,
+  ids: string[],
+  options: { lock?: boolean; attributeIds?: readonly string[] } = {},
+): Promise<LoadedContact[]> {
   if (ids.length === 0) return [];
-  let q = db.selectFrom('contacts').select(lifecycleColumns).where(contactsInTenant(db, institutionId, ids)).where(visibleTo(viewer));
-  if (lock) q = q.forUpdate();
-  const rows = new Map((await q.execute()).map((r) => [r.id, r]));
+  const attributeIds = options.attributeIds ?? [];
+  // The attribute values the action will change, read with the rows (the change's "before").
+  let q = db
+    .selectFrom('contacts')
+    .select(lifecycleColumns)
+    .select((eb) =>
+      attributeIds.map((attributeId, i) =>
+        eb.selectFrom('contact_attribute_values as v').select('v.value_text').whereRef('v.contact_id', '=', 'contacts.id').where('v.attribute_id', '=', attributeId).as(`stored_${i}`),
+      ),
+    )
+    .where(contactsInTenant(db, institutionId, ids))
+    .where(visibleTo(viewer));
+  if (options.lock) q = q.forUpdate();
+  const read = (await q.execute()) as (LifecycleRow & Record<string, unknown>)[];
+  const stored = new Map(read.map((r) => [r.id, new Map(attributeIds.map((attributeId, i) => [attributeId, (r[`stored_${i}`] as string | null | undefined) ?? null]))]));
+  const rows = new Map(
+    read.map((r) => {
+      if (attributeIds.length === 0) return [r.id, r as LifecycleRow];
+      // The row without the stored values (it travels on: erasure notices, change items).
+      const row: Record<string, unknown> = {};
+      for (const column of lifecycleColumns) row[column] = r[column];
+      return [r.id, row as LifecycleRow];
+    }),
+  );
   const present = [...rows.keys()];
   const disabled = new Map(
     present.length
@@ -56,12 +86,13 @@ export async function loadContacts(db: Db, institutionId: string, viewer: Viewer
   }
   return ids.map((id) => {
     const row = rows.get(id) ?? null;
-    if (!row) return { id, row: null, archive: null, disabledAt: null, state: { exists: false, erased: erased.get(id) ?? null } };
+    if (!row) return { id, row: null, archive: null, disabledAt: null, attributes: new Map(), state: { exists: false, erased: erased.get(id) ?? null } };
     const a = archives.get(id);
     return {
       id,
       row,
       disabledAt: disabled.get(id) ?? null,
+      attributes: stored.get(id)!,
       archive: a
         ? {
             previousEmployerId: a.previous_employer_id,

@@ -56,6 +56,16 @@ describe('sealing for many subjects', () => {
     expect(opensWithItsKey(large, all)).toBe(true);
   });
 
+  it('seals values that are not JSON text (empty, or holding a NUL) in place, exactly', async () => {
+    const batch = subjects(THREAD_MIN_SUBJECTS * 2);
+    batch[3].request.values = ['', 'a\0b'];
+    const sealing = sealForSubjects(master, batch.map((b) => b.request));
+    const sealed = await sealing.result();
+    expect(sealing.sealedHere).toBe(batch.length);
+    expect(open(batch[3].key, sealed[3][0]!, batch[3].request.subjectId).toString('utf8')).toBe('');
+    expect(open(batch[3].key, sealed[3][1]!, batch[3].request.subjectId).toString('utf8')).toBe('a\0b');
+  });
+
   it('refuses a wrapped key that does not open with the master key, on the thread and in place', async () => {
     for (const n of [2, THREAD_MIN_SUBJECTS * 2]) {
       const batch = subjects(n).map((b) => b.request);

@@ -48,9 +48,11 @@ function sealWithIv(key, iv, plaintext, aad) {
 }
 // Items are claimed one by one from a shared counter: the caller seals whatever is left itself
 // when it needs the results, so neither side waits for the other (see Sealing.result).
-parentPort.on('message', ({ id, claims, subjects, starts, values }) => {
+parentPort.on('message', ({ id, claims, subjects: subjectList, starts, values: valueList }) => {
   try {
     const claimed = new Int32Array(claims);
+    const subjects = subjectList.split('\\0');
+    const values = valueList.split('\\0');
     const count = subjects.length / 2;
     const ivs = randomBytes(12 * values.length);
     const indices = [];
@@ -59,9 +61,9 @@ parentPort.on('message', ({ id, claims, subjects, starts, values }) => {
       const subjectId = subjects[2 * i];
       const key = open(master, subjects[2 * i + 1], subjectId);
       indices.push(i);
-      for (let v = starts[i]; v < starts[i + 1]; v++) sealed.push(values[v] === null ? null : sealWithIv(key, ivs.subarray(12 * v, 12 * v + 12), values[v], subjectId));
+      for (let v = starts[i]; v < starts[i + 1]; v++) sealed.push(values[v] === '' ? '' : sealWithIv(key, ivs.subarray(12 * v, 12 * v + 12), values[v], subjectId));
     }
-    parentPort.postMessage({ id, indices, sealed });
+    parentPort.postMessage({ id, indices: Int32Array.from(indices), sealed: sealed.join('\\0') });
   } catch (error) {
     parentPort.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
   }
@@ -69,9 +71,9 @@ parentPort.on('message', ({ id, claims, subjects, starts, values }) => {
 `;
 
 interface ThreadPart {
-  /** the items the thread sealed, and their values in that order */
-  indices: number[];
-  sealed: (string | null)[];
+  /** the items the thread sealed, and their values in that order, NUL-separated ('' for null) */
+  indices: Int32Array;
+  sealed: string;
 }
 
 interface Pending {
@@ -104,7 +106,7 @@ export interface Sealing {
 
 /** Starts sealing each request's values with its subject's key: on the sealing thread for large batches. */
 export function sealForSubjects(masterKey: Buffer, requests: SealRequest[]): Sealing {
-  if (requests.length < THREAD_MIN_SUBJECTS) {
+  if (requests.length < THREAD_MIN_SUBJECTS || !requests.every(travels)) {
     return {
       sealedHere: requests.length,
       result: async () => sealHere(masterKey, requests, new Array(requests.length), missing),
@@ -128,9 +130,10 @@ export function sealForSubjects(masterKey: Buffer, requests: SealRequest[]): Sea
       // The thread took none (it is still busy with an earlier batch): its answer will be empty.
       if (this.sealedHere === requests.length) return sealed;
       try {
-        const { indices, sealed: values } = await threadPart;
+        const part = await threadPart;
+        const values = part.sealed.split('\0');
         let next = 0;
-        for (const i of indices) sealed[i] = requests[i].values.map(() => values[next++]);
+        for (const i of part.indices) sealed[i] = requests[i].values.map(() => values[next++] || null);
       } catch (error) {
         if (error instanceof SealingRefused) throw error;
         // The thread itself failed (it could not start, or ended): what it had taken is sealed here.
@@ -141,6 +144,9 @@ export function sealForSubjects(masterKey: Buffer, requests: SealRequest[]): Sea
     },
   };
 }
+
+/** Whether a request can go to the thread in its NUL-separated form (see onThread): JSON values always can. */
+const travels = (r: SealRequest) => !r.subjectId.includes('\0') && !r.wrappedKey.includes('\0') && r.values.every((v) => v === null || (v !== '' && !v.includes('\0')));
 
 /** Whether a sealing thread for this master key is up (tests). */
 export function sealingThreadRunning(masterKey: Buffer): boolean {
@@ -175,20 +181,21 @@ function onThread(masterKey: Buffer, requests: SealRequest[], claims: Int32Array
   if (thread.idle) clearTimeout(thread.idle);
   thread.idle = null;
   const id = nextId++;
-  // Flat arrays: a structured clone of one object per request cost more than the sealing saved.
+  // Two strings: a structured clone of one object (or one string) per value cost more than the
+  // sealing saved. JSON text never holds a raw NUL, nor is it empty, so NUL separates and '' is null.
   const subjects: string[] = new Array(2 * requests.length);
   const starts = new Int32Array(requests.length + 1);
-  const values: (string | null)[] = [];
+  const values: string[] = [];
   requests.forEach((r, i) => {
     subjects[2 * i] = r.subjectId;
     subjects[2 * i + 1] = r.wrappedKey;
-    for (const v of r.values) values.push(v);
+    for (const v of r.values) values.push(v ?? '');
     starts[i + 1] = values.length;
   });
   return new Promise<ThreadPart>((resolve, reject) => {
     thread.pending.set(id, { resolve, reject });
     thread.worker.ref();
-    thread.worker.postMessage({ id, claims: claims.buffer, subjects, starts, values });
+    thread.worker.postMessage({ id, claims: claims.buffer, subjects: subjects.join('\0'), starts, values: values.join('\0') });
   });
 }
 
