@@ -48,7 +48,7 @@ const timer = setInterval(() => {
 parentPort.on('message', (message) => {
   if (message === 'stop') return finish();
   checkpoint();
-  parentPort.postMessage('checkpointed');
+  if (message === 'now') parentPort.postMessage('checkpointed');
 });
 `;
 
@@ -124,8 +124,10 @@ export function checkpointInBackground(
  * time in `perf`: 1.1 s of a 100,000-contact bulk update). So between two chunks the job calls
  * `letWalRestart`: once the WAL holds `restartFrames` frames, it waits for the thread to copy
  * the rest (~10 ms for a chunk's thousand pages), and the next chunk overwrites the WAL's first
- * pages, which are still in memory. The job's own automatic checkpoints stay on as a safety net
- * should the thread fall behind or fail.
+ * pages, which are still in memory. Below that size it asks the thread to copy the commit just
+ * made at once: the copy then overlaps the next chunk's reads rather than its sealing, which needs
+ * the same core (bulk update 5.03–5.26 s → 4.50–5.01 s per 100,000 contacts). The job's own
+ * automatic checkpoints stay on as a safety net should the thread fall behind or fail.
  */
 export interface CheckpointsAlongside {
   stop(): Promise<void>;
@@ -148,7 +150,13 @@ export function checkpointAlongside(file: string, { everyMs = 25, restartFrames 
     async letWalRestart() {
       const log = Atomics.load(wal, 0);
       if (log < restartFrames) waitFrom = restartFrames;
-      if (ended || log < waitFrom) return;
+      if (ended) return;
+      if (log < waitFrom) {
+        // Copy the commit just made now, while the next chunk reads and decides, rather than
+        // later, when the job's sealing thread needs the other core.
+        worker.postMessage('soon');
+        return;
+      }
       worker.ref();
       try {
         await new Promise<void>((resolve) => {
