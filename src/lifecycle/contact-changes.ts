@@ -105,7 +105,8 @@ export async function applyContactChanges(ctx: AppContext, trx: Db, institutionI
     const at = nextUpdatedAt(row.updated_at, now);
     if (changes.length) {
       set.updated_at = at;
-      const key = JSON.stringify(set);
+      // Contacts that get the same columns set to the same values are updated by one statement.
+      const key = `${'employer_id' in set ? `e${set.employer_id ?? '\0'}` : ''}|${set.visibility ?? ''}|${set.approval_status ?? ''}|${at}`;
       const group = rowUpdates.get(key) ?? { set, ids: [] };
       group.ids.push(row.id);
       rowUpdates.set(key, group);

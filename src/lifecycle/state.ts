@@ -38,29 +38,29 @@ export async function loadContacts(
 ): Promise<LoadedContact[]> {
   if (ids.length === 0) return [];
   const attributeIds = options.attributeIds ?? [];
+  const storedColumns = attributeIds.map((_, i) => `stored_${i}`);
   // The attribute values the action will change, read with the rows (the change's "before").
   let q = db
     .selectFrom('contacts')
     .select(lifecycleColumns)
     .select((eb) =>
       attributeIds.map((attributeId, i) =>
-        eb.selectFrom('contact_attribute_values as v').select('v.value_text').whereRef('v.contact_id', '=', 'contacts.id').where('v.attribute_id', '=', attributeId).as(`stored_${i}`),
+        eb.selectFrom('contact_attribute_values as v').select('v.value_text').whereRef('v.contact_id', '=', 'contacts.id').where('v.attribute_id', '=', attributeId).as(storedColumns[i]),
       ),
     )
     .where(contactsInTenant(db, institutionId, ids))
     .where(visibleTo(viewer));
   if (options.lock) q = q.forUpdate();
+  // The stored values come as extra columns of the row (stored_0…): nothing reads a row whole.
   const read = (await q.execute()) as (LifecycleRow & Record<string, unknown>)[];
-  const stored = new Map(read.map((r) => [r.id, new Map(attributeIds.map((attributeId, i) => [attributeId, (r[`stored_${i}`] as string | null | undefined) ?? null]))]));
-  const rows = new Map(
-    read.map((r) => {
-      if (attributeIds.length === 0) return [r.id, r as LifecycleRow];
-      // The row without the stored values (it travels on: erasure notices, change items).
-      const row: Record<string, unknown> = {};
-      for (const column of lifecycleColumns) row[column] = r[column];
-      return [r.id, row as LifecycleRow];
-    }),
-  );
+  const rows = new Map<string, LifecycleRow>();
+  const stored = new Map<string, Map<string, string | null>>();
+  for (const r of read) {
+    rows.set(r.id, r);
+    const values = new Map<string, string | null>();
+    for (let i = 0; i < attributeIds.length; i++) values.set(attributeIds[i], (r[storedColumns[i]] as string | null | undefined) ?? null);
+    stored.set(r.id, values);
+  }
   const present = [...rows.keys()];
   const disabled = new Map(
     present.length

@@ -79,12 +79,17 @@ export interface ActivityLike {
 export function recencyNotesOf(events: ActivityLike[]): RecencyNote[] {
   const notes: RecencyNote[] = [];
   for (const e of events) {
-    const base = { institutionId: e.institutionId, contactId: e.contactId, at: e.occurredAt };
-    if (e.type === 'link.clicked') notes.push({ ...base, reason: 'link_click' });
-    else if (e.type === 'contact.criterion_changed') notes.push({ ...base, reason: 'criterion_change' });
-    else if (e.type === 'consent.authorization_changed' && e.data?.anyGranted === true) notes.push({ ...base, reason: 'authorization_change' });
+    const reason = recencyReasonOf(e);
+    if (reason) notes.push({ institutionId: e.institutionId, contactId: e.contactId, at: e.occurredAt, reason });
   }
   return notes;
+}
+
+function recencyReasonOf(e: ActivityLike): RecencyNote['reason'] | null {
+  if (e.type === 'link.clicked') return 'link_click';
+  if (e.type === 'contact.criterion_changed') return 'criterion_change';
+  if (e.type === 'consent.authorization_changed' && e.data?.anyGranted === true) return 'authorization_change';
+  return null;
 }
 
 /**
