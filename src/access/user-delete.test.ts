@@ -1,19 +1,10 @@
 import { expect, it } from 'vitest';
-import { describeEachEngine, type Harness } from '../../test/support/harness.ts';
+import { describeEachEngine, drainJobs } from '../../test/support/harness.ts';
 import { contactsApi } from '../../test/support/contacts.ts';
-import { startLetheWorker } from '../jobs/registry.ts';
 import { enqueueMail } from '../mail/outbox.ts';
 import { renderTemplate } from '../mail/template.ts';
 import { dumpRows } from '../lifecycle/test-fixtures.ts';
 
-async function drainJobs(h: Harness): Promise<void> {
-  const worker = startLetheWorker(h.ctx, { transport: null, pollMs: 60_000 });
-  try {
-    await worker.drain();
-  } finally {
-    await worker.stop();
-  }
-}
 
 describeEachEngine('deleting a user with all their activity (seed 001)', (h) => {
   it('leaves no row naming the user anywhere but the audit chain (bare ids); the records they touched stay, unlinked', async () => {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachEngine, type Harness } from '../../test/support/harness.ts';
+import { describeEachEngine, drainJobs, type Harness } from '../../test/support/harness.ts';
 import { startSmtpSink } from '../../test/support/smtp.ts';
 import { pgClient, pgPageHits, pgTupleHits, sqliteHits } from '../../test/support/storage-scan.ts';
-import { startLetheWorker } from '../jobs/registry.ts';
 import { smtpTransport } from '../mail/transport.ts';
 import { nextScrubAt } from './storage.ts';
 import { richContact } from './test-fixtures.ts';
@@ -13,15 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => smtp.close());
 
-async function drainWorker(h: Harness): Promise<void> {
-  const transport = smtpTransport(smtp.url);
-  const worker = startLetheWorker(h.ctx, { transport, pollMs: 60_000 });
-  try {
-    await worker.drain();
-  } finally {
-    await worker.stop();
-  }
-}
+const drainWorker = (h: Harness) => drainJobs(h, smtpTransport(smtp.url));
 
 describeEachEngine('proof of erasure: expunged values are nowhere in the storage', (h) => {
   it('finds none of an expunged contact’s values in the database files, WAL, dead tuples or free space, while another contact’s stay', async () => {

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { expect, it } from 'vitest';
-import { describeEachEngine, type Harness } from '../../test/support/harness.ts';
+import { describeEachEngine, drainJobs, type Harness } from '../../test/support/harness.ts';
 import { letheBin as bin, letheEnv } from '../../test/support/processes.ts';
 import { verifyAuditLog } from '../audit/verify.ts';
 import { newId } from '../ids.ts';
-import { startLetheWorker } from '../jobs/registry.ts';
 import { contactRow } from '../../test/support/contact-row.ts';
 
 const CONTACTS = 3000;
@@ -87,12 +86,7 @@ describeEachEngine('lethe batch inactive --execute survives kill -9', (h) => {
 
     // The worker takes the job over once the dead process's lease has expired, and finishes it.
     h.clock.set(new Date(Date.now() + 10 * 60_000));
-    const worker = startLetheWorker(h.ctx, { transport: null, pollMs: 60_000 });
-    try {
-      await worker.drain();
-    } finally {
-      await worker.stop();
-    }
+    await drainJobs(h);
     const finished = await h.ctx.db.selectFrom('retention_runs').selectAll().where('id', '=', run.id).executeTakeFirstOrThrow();
     expect(finished.status).toBe('succeeded');
     expect(JSON.parse(finished.report!).executed).toEqual({ deleted: CONTACTS / 2, anonymised: CONTACTS / 2, skippedActive: 0, beneficiaryNamesAnonymised: 0 });

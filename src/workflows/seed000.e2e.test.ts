@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachEngine, type Harness } from '../../test/support/harness.ts';
+import { describeEachEngine, drainJobs, type Harness } from '../../test/support/harness.ts';
 import { startSmtpSink } from '../../test/support/smtp.ts';
-import { startLetheWorker } from '../jobs/registry.ts';
 import { smtpTransport } from '../mail/transport.ts';
 import { dumpRows } from '../lifecycle/test-fixtures.ts';
 
@@ -22,20 +21,11 @@ async function somethingDue(h: Harness): Promise<boolean> {
 
 /**
  * Everything due, as `lethe worker` would run it: jobs (the import), workflow steps, the outbox
- * over real SMTP, erasure notices. The worker's own loop drains alongside this drain and stops
- * early once told to, so it runs again until nothing is due.
+ * over real SMTP, erasure notices; then a check that nothing is left due.
  */
 async function runWorker(h: Harness): Promise<void> {
-  for (let round = 0; round < 10; round++) {
-    const worker = startLetheWorker(h.ctx, { transport: smtpTransport(smtp.url), pollMs: 60_000 });
-    try {
-      await worker.drain();
-    } finally {
-      await worker.stop();
-    }
-    if (!(await somethingDue(h))) return;
-  }
-  throw new Error('the worker did not finish the due work in 10 rounds');
+  await drainJobs(h, smtpTransport(smtp.url));
+  if (await somethingDue(h)) throw new Error('the worker left due work behind');
 }
 
 const mailTo = (address: string) => smtp.received.filter((m) => m.to.includes(address));

@@ -13,6 +13,7 @@ import { openPostgres, openSqlite, type EngineKind, type Store } from '../../src
 import { openContext } from '../../src/runtime.ts';
 import { buildApp, type App } from '../../src/http/app.ts';
 import { startLetheWorker } from '../../src/jobs/registry.ts';
+import type { MailTransport } from '../../src/mail/transport.ts';
 import { createInstitution, type CreatedInstitution } from '../../src/access/institutions.ts';
 import { issueApiToken } from '../../src/access/api-tokens.ts';
 import { systemActor } from '../../src/audit/audit-log.ts';
@@ -187,8 +188,11 @@ export function describeEachEngine(title: string, body: (h: Harness) => void): v
 }
 
 /** Runs the background worker (no mail transport) until no job is due, then stops it. */
-export async function drainJobs(h: Harness): Promise<void> {
-  const worker = startLetheWorker(h.ctx, { transport: null, pollMs: 60_000 });
+/** Runs everything due, as `lethe worker --once` does: jobs, ticks and, with a transport, the outbox. */
+export async function drainJobs(h: Harness, transport: MailTransport | null = null): Promise<void> {
+  // No background loop: its own drain would run beside this one, and a job its tick queued just
+  // as this drain found nothing left would stay queued when the worker stops (a rare failure).
+  const worker = startLetheWorker(h.ctx, { transport, loop: false });
   try {
     await worker.drain();
   } finally {
