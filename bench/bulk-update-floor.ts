@@ -63,7 +63,7 @@ export async function bareWritesFloor(file: string, institutionId: string, statu
   const started = performance.now();
   const checkpoints = checkpointAlongside(file);
   for (let i = 0; i < ids.length; i += BULK_CHUNK) {
-    await checkpoints.letWalRestart();
+    await checkpoints.betweenTransactions();
     const [from, to] = [ids[i], ids[Math.min(ids.length, i + BULK_CHUNK) - 1]];
     db.transaction(() => {
       const rows = read.all(statusAttributeId, from, to) as { id: string }[];

@@ -153,7 +153,7 @@ it('a job that writes without pause keeps its WAL small when it lets the WAL res
   };
   const frame = 4096 + 24;
   const restarting = await writeWithout(function (this: ReturnType<typeof checkpointAlongside>) {
-    return this.letWalRestart();
+    return this.betweenTransactions();
   });
   // 100 frames before a wait, plus what the writer adds before the thread's next report.
   expect(restarting).toBeLessThan(800 * frame);

@@ -122,18 +122,19 @@ export function checkpointInBackground(
  * chunk right after a commit never finds it so, and the WAL grows through the whole job, each
  * commit extending the file into new blocks the kernel allocates and zeroes (most of a commit's
  * time in `perf`: 1.1 s of a 100,000-contact bulk update). So between two chunks the job calls
- * `letWalRestart`: once the WAL holds `restartFrames` frames, it waits for the thread to copy
- * the rest (~10 ms for a chunk's thousand pages), and the next chunk overwrites the WAL's first
- * pages, which are still in memory (32,768 frames, 128 MB: about once every 30 chunks of a bulk
- * update; every 8 chunks was 0.3 s slower per 100,000 contacts). Below that size it asks the thread to copy the commit just
- * made at once: the copy then overlaps the next chunk's reads rather than its sealing, which needs
- * the same core (bulk update 5.03–5.26 s → 4.50–5.01 s per 100,000 contacts). The job's own
- * automatic checkpoints stay on as a safety net should the thread fall behind or fail.
+ * `betweenTransactions`: once the WAL holds `restartFrames` frames, it waits for the thread to
+ * copy the rest (~10 ms for a chunk's thousand pages), and the next chunk overwrites the WAL's
+ * first pages, which are still in memory (32,768 frames, 128 MB: about once every 30 chunks of a
+ * bulk update; every 8 chunks measured the same within noise). Below that size it asks the thread
+ * to copy the commit just made at once: the copy then overlaps the next chunk's reads rather than
+ * its sealing, which needs the same core (bulk update 5.03–5.26 s → 4.50–5.01 s per 100,000
+ * contacts). The job's own automatic checkpoints stay on as a safety net should the thread fall
+ * behind or fail.
  */
 export interface CheckpointsAlongside {
   stop(): Promise<void>;
-  /** Between two transactions: lets the next one write the WAL from its beginning when it has grown large (see above). */
-  letWalRestart(): Promise<void>;
+  /** Between two transactions: copies the last commit now, and lets the next transaction write the WAL from its beginning when it has grown large (see above). */
+  betweenTransactions(): Promise<void>;
 }
 
 export function checkpointAlongside(file: string, { everyMs = 25, restartFrames = 32_768 } = {}): CheckpointsAlongside {
@@ -148,7 +149,7 @@ export function checkpointAlongside(file: string, { everyMs = 25, restartFrames 
   let waitFrom = restartFrames;
   return {
     stop: async () => (ended ? undefined : stopThread(worker)),
-    async letWalRestart() {
+    async betweenTransactions() {
       const log = Atomics.load(wal, 0);
       if (log < restartFrames) waitFrom = restartFrames;
       if (ended) return;

@@ -88,7 +88,7 @@ export function openSqlite(file: string): Store {
     checkpointAlongside: () => {
       if (file === ':memory:') return noThread;
       const { end, running } = alongside();
-      return { end, betweenTransactions: () => running.letWalRestart() };
+      return { end, betweenTransactions: () => running.betweenTransactions() };
     },
     async close() {
       await serving.stopNow();

@@ -55,10 +55,10 @@ export async function applyContactChanges(ctx: AppContext, trx: Db, institutionI
   // Contacts of a bulk chunk mostly change alike (from the same values to the same values): their
   // events and audit payload are then built once and shared, and serialised once (by identity).
   const shared = new Map<string, Described>();
-  const describeShared = (changes: FieldChange[], item: ChangeItem, spec: AuditSpec): Described => {
+  const describeShared = (changes: FieldChange[], item: ChangeItem): Described => {
     const key = changeSignature(changes);
     let described = shared.get(key);
-    if (!described) shared.set(key, (described = describe(changes, item, spec)));
+    if (!described) shared.set(key, (described = describe(changes, item, audit)));
     return described;
   };
   const result = new Map<string, FieldChange[]>();
@@ -112,7 +112,7 @@ export async function applyContactChanges(ctx: AppContext, trx: Db, institutionI
       rowUpdates.set(key, group);
       if ('employer_id' in set) employmentMoves.push({ contactId: row.id, to: set.employer_id as string | null, at });
     }
-    const described = item.transition || item.events ? describe(changes, item, audit) : describeShared(changes, item, audit);
+    const described = item.transition || item.events ? describe(changes, item, audit) : describeShared(changes, item);
     for (const d of described.drafts) {
       activity.push({ institutionId, contactId: row.id, organizationId: row.organization_id, actorUserId: audit.actor.userId, type: d.type, occurredAt: at, data: d.data });
     }
@@ -160,7 +160,11 @@ function changeSignature(changes: FieldChange[]): string {
   for (const c of changes) key += `${c.field.length}:${c.field}${tagged(c.before)}${tagged(c.after)}`;
   return key;
 }
-const tagged = (value: unknown) => (value === null ? 'n' : typeof value === 'string' ? `s${value.length}:${value}` : `j${JSON.stringify(value).length}:${JSON.stringify(value)}`);
+function tagged(value: unknown): string {
+  if (value === null) return 'n';
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return `${typeof value === 'string' ? 's' : 'j'}${text.length}:${text}`;
+}
 
 const replaceValue: OnConflict<'contact_attribute_values'> = {
   name: 'replace-value',

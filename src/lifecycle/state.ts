@@ -19,8 +19,10 @@ export interface LoadedContact {
   archive: { previousEmployerId: string | null; previousVisibility: string | null; setEmployer: boolean; setDoNotEmail: boolean; setVisibility: boolean } | null;
   disabledAt: string | null;
   /** the stored value of each attribute asked for (null when the contact has none), by attribute id */
-  attributes: Map<string, string | null>;
+  attributes: ReadonlyMap<string, string | null>;
 }
+
+const noAttributes: ReadonlyMap<string, string | null> = new Map();
 
 /**
  * The lifecycle state of many contacts at once (a bulk chunk or one contact): rows the viewer may
@@ -54,9 +56,10 @@ export async function loadContacts(
   // The stored values come as extra columns of the row (stored_0…): nothing reads a row whole.
   const read = (await q.execute()) as (LifecycleRow & Record<string, unknown>)[];
   const rows = new Map<string, LifecycleRow>();
-  const stored = new Map<string, Map<string, string | null>>();
+  const stored = new Map<string, ReadonlyMap<string, string | null>>();
   for (const r of read) {
     rows.set(r.id, r);
+    if (attributeIds.length === 0) continue;
     const values = new Map<string, string | null>();
     for (let i = 0; i < attributeIds.length; i++) values.set(attributeIds[i], (r[storedColumns[i]] as string | null | undefined) ?? null);
     stored.set(r.id, values);
@@ -86,13 +89,13 @@ export async function loadContacts(
   }
   return ids.map((id) => {
     const row = rows.get(id) ?? null;
-    if (!row) return { id, row: null, archive: null, disabledAt: null, attributes: new Map(), state: { exists: false, erased: erased.get(id) ?? null } };
+    if (!row) return { id, row: null, archive: null, disabledAt: null, attributes: noAttributes, state: { exists: false, erased: erased.get(id) ?? null } };
     const a = archives.get(id);
     return {
       id,
       row,
       disabledAt: disabled.get(id) ?? null,
-      attributes: stored.get(id)!,
+      attributes: stored.get(id) ?? noAttributes,
       archive: a
         ? {
             previousEmployerId: a.previous_employer_id,
